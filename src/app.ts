@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AppError } from './platform/errors.ts';
+import type { Logger } from './platform/logger.ts';
+import { PROBLEM_TYPE_BASE, Problem, titleFor } from './platform/http/problem.ts';
+import { Action } from './modules/actions/actions.schemas.ts';
+import { actionsRoutes } from './modules/actions/actions.routes.ts';
+import type { ActionsService } from './modules/actions/actions.service.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import type { AuditService } from './modules/audit/audit.service.ts';
+import type { RoleGuard } from './modules/auth/auth.guard.ts';
+import { healthRoutes, type ReadinessCheck } from './modules/health/health.routes.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  version: string;
+  http: { bodyLimitBytes: number; requestTimeoutMs: number; maxEventLoopDelayMs: number };
+  guard: RoleGuard;
+  actions: ActionsService;
+  audit: AuditService;
+  readiness: readonly ReadinessCheck[];
+  isDraining: () => boolean;
+  metrics: { contentType: string; text(): Promise<string> };
+  observeRequest?: (route: string, method: string, statusCode: number, seconds: number) => void;
+  onLoadShed?: () => void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+// The one app factory: production and every test build the app here, with the same
+// validation, error handling and limits.
+export async function buildApp(deps: AppDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // We write our own access line per request; Fastify's two lines would double the cost.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
+    bodyLimit: deps.http.bodyLimitBytes,
+    requestTimeout: deps.http.requestTimeoutMs,
+    connectionTimeout: deps.http.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest('principal', null);
+  app.addSchema(Problem);
+  app.addSchema(Action);
+
+  app.setErrorHandler((error, request, reply) => sendProblem(error as Error, request, reply, deps.logger));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(new AppError('not_found', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`), request, reply, deps.logger),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // One access line per request, and the RED histogram. Bodies and headers are never logged.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    deps.observeRequest?.(route, request.method, reply.statusCode, seconds);
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        tenant: request.principal?.tenantSlug,
+      },
+      'request completed',
+    );
+  });
+
+  await app.register(underPressure, {
+    maxEventLoopDelay: deps.http.maxEventLoopDelayMs,
+    exposeStatusRoute: false,
+    pressureHandler: (request: FastifyRequest, reply: FastifyReply) => {
+      // Liveness must answer under load, or the orchestrator would kill a busy process.
+      if (request.url === '/livez' || request.url === '/metrics') return;
+      deps.onLoadShed?.();
+      reply.header('retry-after', '1');
+      void sendProblem(new AppError('overloaded', 503, 'The service is shedding load; retry shortly.'), request, reply, deps.logger);
+    },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Airlock API',
+        version: deps.version,
+        description: 'An AI tool-action gateway: propose, decide, review, execute and audit tool actions.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { checks: deps.readiness, isDraining: deps.isDraining });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(deps.metrics.contentType).send(await deps.metrics.text()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(actionsRoutes, { actions: deps.actions, guard: deps.guard });
+  await app.register(auditRoutes, { audit: deps.audit, guard: deps.guard });
+
+  return app;
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+  message?: string;
+}
+
+function toAppError(error: FastifyError | AppError | Error): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
+  if (fastifyError.validation) {
+    const issue = fastifyError.validation[0];
+    const where = fastifyError.validationContext ?? 'body';
+    const path = [issue?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), issue?.params?.additionalProperty ?? issue?.params?.missingProperty]
+      .filter(Boolean)
+      .join('.');
+    const field = path ? `${where === 'querystring' ? 'query' : where}.${path}` : where;
+    const message = issue?.params?.additionalProperty ? 'is not an allowed field' : (issue?.message ?? 'is invalid');
+    return new AppError('invalid_request', 400, `${field} ${message}.`, { extras: { errors: [{ field, message }] } });
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large', 413, 'The request body is larger than 1 MiB.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('unsupported_media_type', 415, 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('invalid_request', 400, 'The request body is not valid JSON.');
+  }
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    // Fastify's own client errors (malformed JSON, bad content length and the like).
+    const message = error instanceof SyntaxError ? 'The request body is not valid JSON.' : error.message;
+    return new AppError(status === 404 ? 'not_found' : 'invalid_request', status, message);
+  }
+  return new AppError('internal_error', 500, 'An unexpected error occurred.', { cause: error });
+}
+
+function sendProblem(error: Error, request: FastifyRequest, reply: FastifyReply, logger: Logger): FastifyReply {
+  const problem = toAppError(error);
+  if (problem.status >= 500) {
+    // The client sees a generic message; the log keeps the cause.
+    logger.error({ err: problem.cause ?? error, req_id: request.id, code: problem.code }, 'request failed');
+  }
+  for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({
+      type: `${PROBLEM_TYPE_BASE}${problem.code}`,
+      title: titleFor(problem.status),
+      status: problem.status,
+      detail: problem.status >= 500 && problem.code === 'internal_error' ? 'An unexpected error occurred.' : problem.message,
+      code: problem.code,
+      instance: request.url.split('?')[0],
+      ...problem.extras,
+    });
+}

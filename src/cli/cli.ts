@@ -1,0 +1,58 @@
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../platform/config.ts';
+import { AppError } from '../platform/errors.ts';
+import { createLogger } from '../platform/logger.ts';
+import { ensureDatabase, migrate } from '../platform/migrator.ts';
+import { buildContainer, type Container } from '../container.ts';
+import { CliUsageError, parseArgs, type ParsedArgs } from './cli-args.ts';
+import { runCommand } from './commands.ts';
+
+const USAGE = `usage: npm run --silent cli -- <command> [--json]
+  keys create --tenant <slug> --role agent|reviewer|admin [--tools a,b]
+  flags set <name> on|off [--tenant <slug>]
+  flags list
+  audit verify --tenant <slug>`;
+
+// Every command prints exactly one JSON document on stdout with --json (errors included),
+// and human text otherwise. Logs go to stderr so they never mix with the output.
+async function main(argv: string[]): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    return fail(err, argv.includes('--json'));
+  }
+  const json = args.switches.has('json');
+  if (args.switches.has('help') || args.positionals.length === 0) {
+    process.stdout.write(json ? `${JSON.stringify({ usage: USAGE })}\n` : `${USAGE}\n`);
+    return args.positionals.length === 0 && !args.switches.has('help') ? 2 : 0;
+  }
+  let container: Container | undefined;
+  try {
+    const config = loadConfig(process.env, { role: 'api' });
+    await ensureDatabase(config.databaseUrl);
+    await migrate(config.databaseUrl);
+    const logger = createLogger({ level: 'warn', destination: pino.destination(2) });
+    container = buildContainer(config, { logger, background: false });
+    await container.flags.refresh();
+    const { output, human, exitCode } = await runCommand(container, args);
+    process.stdout.write(json ? `${JSON.stringify(output)}\n` : `${human}\n`);
+    return exitCode;
+  } catch (err) {
+    return fail(err, json);
+  } finally {
+    await container?.close().catch(() => undefined);
+  }
+}
+
+function fail(err: unknown, json: boolean): number {
+  const usage = err instanceof CliUsageError;
+  const code =
+    err instanceof AppError ? err.code : usage ? 'usage' : err instanceof ConfigError ? 'invalid_configuration' : 'error';
+  const message = (err as Error).message;
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+  else process.stderr.write(`error: ${message}${usage ? `\n${USAGE}` : ''}\n`);
+  return usage ? 2 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,233 @@
+import type { Config } from './platform/config.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { createPool } from './platform/db.ts';
+import { createRedis } from './platform/redis.ts';
+import { createQueue, createWorker, type RetryPolicy } from './platform/queue.ts';
+import { createMetrics, registerCollector, statusClassOf, boundedLabel, QUEUE_STATES, type Metrics } from './platform/metrics.ts';
+import { createLocalFlagProvider } from './platform/flags/local-flag-provider.ts';
+import type { FlagProvider } from './platform/flags/flag-provider.ts';
+import { createAuthService } from './modules/auth/auth.service.ts';
+import { createRoleGuard } from './modules/auth/auth.guard.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
+import { createPolicyService } from './modules/policy/policy.service.ts';
+import { createToolRegistry } from './modules/tools/tool-registry.ts';
+import { notesCreate } from './modules/tools/definitions/notes-create.ts';
+import { createDecisionPipeline } from './modules/decisions/decision-pipeline.ts';
+import { createToolDefaultStage } from './modules/decisions/stages/tool-default-stage.ts';
+import { createKillSwitchStage } from './modules/decisions/stages/kill-switch-stage.ts';
+import { createRolloutGateStage } from './modules/decisions/stages/rollout-gate-stage.ts';
+import { createActionCache } from './modules/actions/action-cache.ts';
+import { createActionsService } from './modules/actions/actions.service.ts';
+import { createExecutionService } from './modules/execution/execution.service.ts';
+import { createExecuteProcessor, EXECUTE_QUEUE, type ExecuteJobPayload } from './modules/execution/execution.jobs.ts';
+import { attachExecutionWorker } from './modules/execution/execution.worker.ts';
+import { createOutboxRelay } from './modules/outbox/outbox-relay.ts';
+import { outboxBacklog } from './modules/outbox/outbox.repository.ts';
+import { buildApp } from './app.ts';
+
+export interface ContainerOptions {
+  logger?: Logger;
+  // Tests turn LISTEN/NOTIFY and background refresh off when they drive things by hand.
+  background?: boolean;
+}
+
+// Builds every dependency once, in one place, from the config. Every role uses it; roles
+// differ only in which consumers (HTTP listener, worker, relay) they start.
+export function buildContainer(config: Config, options: ContainerOptions = {}) {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, base: { service: 'airlock', role: config.role } });
+  const metrics: Metrics = createMetrics({
+    buildInfo: { version: config.version, role: config.role },
+    onCollectorError: (name, err) => logger.debug({ collector: name, err }, 'metrics collector failed'),
+  });
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    max: config.db.poolMax,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    applicationName: `airlock-${config.role}`,
+    logger,
+  });
+  const redisError = (client: string) => () => metrics.redisErrors.inc({ client });
+  const cacheRedis = createRedis(config.redisUrl, 'cache', {
+    logger,
+    commandTimeoutMs: config.cache.commandTimeoutMs,
+    onError: redisError('cache'),
+  });
+  const producerRedis = createRedis(config.redisUrl, 'producer', { logger, onError: redisError('producer') });
+  const retry: RetryPolicy = {
+    maxAttempts: config.worker.maxAttempts,
+    backoffBaseMs: config.worker.backoffBaseMs,
+    backoffMaxMs: config.worker.backoffMaxMs,
+  };
+  const queuePrefix = `${config.redisPrefix}:bull`;
+  const queue = createQueue(EXECUTE_QUEUE, producerRedis, queuePrefix, retry);
+
+  const background = options.background ?? true;
+  const flags: FlagProvider = createLocalFlagProvider({
+    pool,
+    connectionString: config.databaseUrl,
+    refreshIntervalMs: config.flags.refreshIntervalMs,
+    logger,
+    listen: background,
+  });
+
+  const tools = createToolRegistry([notesCreate]);
+  const toolNames = new Set(tools.names());
+  const auth = createAuthService({ pool, knownTools: () => tools.names() });
+  const guard = createRoleGuard(auth);
+  const audit = createAuditService({ pool });
+  const policies = createPolicyService({ pool });
+  const pipeline = createDecisionPipeline({
+    stages: [createToolDefaultStage({ tools }), createKillSwitchStage({ flags }), createRolloutGateStage({ flags })],
+    logger,
+    observeStage: (stage, seconds) => metrics.decisionStageDuration.observe({ stage }, seconds),
+  });
+  const cache = createActionCache({
+    redis: cacheRedis,
+    prefix: config.redisPrefix,
+    ttlSeconds: config.cache.actionTtlSeconds,
+    logger,
+    onResult: (result) => metrics.cacheRequests.inc({ cache: 'action', result }),
+  });
+  const actions = createActionsService({
+    pool,
+    tools,
+    pipeline,
+    policies,
+    cache,
+    idempotencyLeaseMs: config.idempotency.leaseMs,
+    observeDecision: (tool, decision) => {
+      const toolLabel = boundedLabel(tool, toolNames);
+      metrics.decisions.inc({ tool: toolLabel, outcome: decision.outcome });
+      for (const reason of decision.reasons) metrics.decisionReasons.inc({ tool: toolLabel, reason: reason.code });
+    },
+  });
+  const execution = createExecutionService({
+    pool,
+    tools,
+    policies,
+    toolTimeoutMs: config.worker.toolTimeoutMs,
+    redact: (result) => result,
+    onChange: actions.onChange,
+    logger,
+    observer: {
+      started: (action, attempt) => {
+        if (attempt === 1 && action.queuedAt) {
+          metrics.actionStartDelay.observe((Date.now() - action.queuedAt.getTime()) / 1000);
+        }
+      },
+      finished: (tool, result, seconds) => {
+        const toolLabel = boundedLabel(tool, toolNames);
+        metrics.jobDuration.observe({ tool: toolLabel, result }, seconds);
+        metrics.jobAttempts.inc({ tool: toolLabel, result });
+      },
+    },
+  });
+
+  registerCollector(metrics, 'db_pool', async () => {
+    metrics.dbPoolClients.set({ pool: 'main', state: 'total' }, pool.totalCount);
+    metrics.dbPoolClients.set({ pool: 'main', state: 'idle' }, pool.idleCount);
+    metrics.dbPoolClients.set({ pool: 'main', state: 'waiting' }, pool.waitingCount);
+    metrics.dbPoolMax.set({ pool: 'main' }, config.db.poolMax);
+  });
+  registerCollector(metrics, 'outbox', async () => {
+    const backlog = await outboxBacklog(pool);
+    metrics.outboxPending.set(backlog.pending);
+    metrics.outboxOldestAge.set(backlog.oldestAgeSeconds);
+  });
+  registerCollector(metrics, 'queue', async () => {
+    const counts = await queue.getJobCounts(...QUEUE_STATES);
+    for (const state of QUEUE_STATES) metrics.queueJobs.set({ queue: EXECUTE_QUEUE, state }, counts[state] ?? 0);
+    metrics.deadLetters.set({ queue: EXECUTE_QUEUE }, counts.failed ?? 0);
+    const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+    metrics.queueOldestWaitingAge.set({ queue: EXECUTE_QUEUE }, oldest ? (Date.now() - oldest.timestamp) / 1000 : 0);
+  });
+
+  let draining = false;
+  const readiness = [
+    { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+    { name: 'redis', check: async () => void (await cacheRedis.ping()) },
+  ];
+
+  function createApi() {
+    return buildApp({
+      logger,
+      version: config.version,
+      http: config.http,
+      guard,
+      actions,
+      audit,
+      readiness,
+      isDraining: () => draining,
+      metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
+      observeRequest: (route, method, statusCode, seconds) =>
+        metrics.httpRequestDuration.observe({ route, method, status_class: statusClassOf(statusCode) }, seconds),
+      onLoadShed: () => metrics.loadShed.inc(),
+    });
+  }
+
+  function createRelay() {
+    return createOutboxRelay({
+      pool,
+      queue,
+      connectionString: config.databaseUrl,
+      pollIntervalMs: config.outbox.pollIntervalMs,
+      batchSize: config.outbox.batchSize,
+      logger,
+      listen: background,
+      onPublished: (count) => metrics.outboxPublished.inc(count),
+    });
+  }
+
+  function createExecutionWorker() {
+    const connection = createRedis(config.redisUrl, 'worker', { logger, onError: redisError('worker') });
+    const worker = createWorker<ExecuteJobPayload>(EXECUTE_QUEUE, createExecuteProcessor({ execution }), {
+      connection,
+      prefix: queuePrefix,
+      concurrency: config.worker.concurrency,
+      retry,
+      lockDurationMs: config.worker.lockDurationMs,
+      stalledIntervalMs: config.worker.stalledIntervalMs,
+    });
+    const attached = attachExecutionWorker({ worker, execution, logger });
+    return {
+      start: attached.start,
+      async close(timeoutMs: number) {
+        await attached.close(timeoutMs);
+        connection.disconnect();
+      },
+    };
+  }
+
+  async function close(): Promise<void> {
+    await flags.close();
+    await queue.close().catch(() => undefined);
+    cacheRedis.disconnect();
+    producerRedis.disconnect();
+    await pool.end();
+  }
+
+  return {
+    config,
+    logger,
+    metrics,
+    pool,
+    queue,
+    flags,
+    tools,
+    auth,
+    audit,
+    policies,
+    actions,
+    execution,
+    createApi,
+    createRelay,
+    createExecutionWorker,
+    setDraining: (value: boolean) => {
+      draining = value;
+    },
+    close,
+  };
+}
+
+export type Container = ReturnType<typeof buildContainer>;

@@ -1,0 +1,132 @@
+import type { Queryable } from '../../platform/db.ts';
+import type { ActionError, ActionRecord, ActionStatus } from './action-types.ts';
+
+const COLUMNS = `id, tenant_id AS "tenantId", tool, arguments, user_id AS "userId", context, status, decision,
+  result, error, attempts, version, queued_at AS "queuedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+export async function insertAction(db: Queryable, action: ActionRecord): Promise<void> {
+  await db.query(
+    `INSERT INTO actions (id, tenant_id, tool, arguments, user_id, context, status, decision, attempts, version,
+                          queued_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $10, $10)`,
+    [
+      action.id,
+      action.tenantId,
+      action.tool,
+      JSON.stringify(action.arguments),
+      action.userId,
+      JSON.stringify(action.context),
+      action.status,
+      JSON.stringify(action.decision),
+      action.queuedAt,
+      action.createdAt,
+    ],
+  );
+}
+
+export async function findAction(db: Queryable, tenantId: string, id: string): Promise<ActionRecord | null> {
+  const { rows } = await db.query<ActionRecord>(`SELECT ${COLUMNS} FROM actions WHERE tenant_id = $1 AND id = $2`, [
+    tenantId,
+    id,
+  ]);
+  return rows[0] ?? null;
+}
+
+export interface ActionFilter {
+  status?: ActionStatus;
+  userId?: string;
+  tool?: string;
+}
+
+export interface Keyset {
+  createdAt: Date;
+  id: string;
+}
+
+// Keyset pagination, newest first: stable under concurrent inserts, and every page costs
+// one index range scan however deep the reader goes.
+export async function listActions(
+  db: Queryable,
+  tenantId: string,
+  filter: ActionFilter,
+  page: { after?: Keyset; limit: number },
+): Promise<ActionRecord[]> {
+  const { rows } = await db.query<ActionRecord>(
+    `SELECT ${COLUMNS} FROM actions
+      WHERE tenant_id = $1
+        AND ($2::text IS NULL OR status = $2)
+        AND ($3::text IS NULL OR user_id = $3)
+        AND ($4::text IS NULL OR tool = $4)
+        AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
+      ORDER BY created_at DESC, id DESC
+      LIMIT $7`,
+    [
+      tenantId,
+      filter.status ?? null,
+      filter.userId ?? null,
+      filter.tool ?? null,
+      page.after?.createdAt ?? null,
+      page.after?.id ?? null,
+      page.limit,
+    ],
+  );
+  return rows;
+}
+
+export async function listPendingReviews(
+  db: Queryable,
+  tenantId: string,
+  page: { after?: Keyset; limit: number },
+): Promise<ActionRecord[]> {
+  const { rows } = await db.query<ActionRecord>(
+    `SELECT ${COLUMNS} FROM actions
+      WHERE tenant_id = $1 AND status = 'pending_review'
+        AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+      ORDER BY created_at, id
+      LIMIT $4`,
+    [tenantId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
+  );
+  return rows;
+}
+
+// Moves an action from one of `from` to `to`. Returns null when the action was not in an
+// allowed state: the caller lost a race or is replaying work, and must not act twice.
+export async function transitionAction(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+  from: readonly ActionStatus[],
+  to: ActionStatus,
+  changes: {
+    result?: Record<string, unknown> | null;
+    error?: ActionError | null;
+    incrementAttempts?: boolean;
+    queued?: boolean;
+  } = {},
+): Promise<ActionRecord | null> {
+  const { rows } = await db.query<ActionRecord>(
+    `UPDATE actions
+        SET status = $4,
+            result = CASE WHEN $5::boolean THEN $6::jsonb ELSE result END,
+            error = CASE WHEN $7::boolean THEN $8::jsonb ELSE error END,
+            attempts = attempts + CASE WHEN $9::boolean THEN 1 ELSE 0 END,
+            queued_at = CASE WHEN $10::boolean THEN now() ELSE queued_at END,
+            version = version + 1,
+            updated_at = now()
+      WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[])
+      RETURNING ${COLUMNS}`,
+    [
+      tenantId,
+      id,
+      from,
+      to,
+      changes.result !== undefined,
+      changes.result === undefined ? null : JSON.stringify(changes.result),
+      changes.error !== undefined,
+      changes.error === undefined ? null : JSON.stringify(changes.error),
+      changes.incrementAttempts ?? false,
+      changes.queued ?? false,
+    ],
+  );
+  return rows[0] ?? null;
+}

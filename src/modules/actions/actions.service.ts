@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from '../../platform/db.ts';
+import { withTransaction } from '../../platform/db.ts';
+import { canonicalJson, sha256Hex } from '../../platform/canonical-json.ts';
+import { ConflictError, NotFoundError, ForbiddenError, UnprocessableError, ValidationError } from '../../platform/errors.ts';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { Principal } from '../auth/auth.repository.ts';
+import type { DecisionPipeline } from '../decisions/decision-pipeline.ts';
+import type { Decision, ProposalContext, TenantPolicy } from '../decisions/decision-types.ts';
+import { EXECUTE_ACTION_TOPIC, enqueueOutboxMessage } from '../outbox/outbox.repository.ts';
+import type { ToolRegistry } from '../tools/tool-registry.ts';
+import type { ActionCache } from './action-cache.ts';
+import { toActionView, type ActionRecord, type ActionStatus, type ActionView } from './action-types.ts';
+import { findAction, insertAction, listActions, type ActionFilter } from './actions.repository.ts';
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.repository.ts';
+
+export interface ProposalInput {
+  tool: string;
+  arguments: Record<string, unknown>;
+  user_id: string;
+  context?: ProposalContext;
+}
+
+export interface ProposalResult {
+  action: ActionView;
+  replayed: boolean;
+}
+
+export type ActionChangeListener = (action: ActionRecord) => Promise<void>;
+
+// A gate run after the idempotency claim and before the decision: rate limits and load
+// shedding plug in here. It throws to refuse the request.
+export type AdmissionCheck = (principal: Principal, input: ProposalInput, policy: TenantPolicy) => Promise<void>;
+
+export interface ProposalObserver {
+  (tool: string, decision: Decision): void;
+}
+
+const STATUS_BY_OUTCOME: Record<Decision['outcome'], ActionStatus> = {
+  allow: 'queued',
+  review: 'pending_review',
+  deny: 'denied',
+};
+
+export function createActionsService(deps: {
+  pool: Pool;
+  tools: ToolRegistry;
+  pipeline: DecisionPipeline;
+  policies: { get(tenantId: string): Promise<TenantPolicy> };
+  cache: ActionCache;
+  idempotencyLeaseMs: number;
+  admission?: AdmissionCheck;
+  observeDecision?: ProposalObserver;
+  traceContext?: () => Record<string, string> | null;
+}) {
+  const { pool } = deps;
+
+  // After every committed change: refresh the read cache (a no-op if a newer version is
+  // already there). Cache failures are swallowed inside the cache.
+  const onChange: ActionChangeListener = async (action) => {
+    await deps.cache.put(action.tenantId, toActionView(action), action.version);
+  };
+
+  async function propose(principal: Principal, input: ProposalInput, idempotencyKey: string | undefined): Promise<ProposalResult> {
+    if (idempotencyKey === undefined || idempotencyKey === '') {
+      throw new ValidationError('idempotency_key_required', 'The Idempotency-Key header is required.');
+    }
+    if (idempotencyKey.length > 255) {
+      throw new ValidationError('invalid_request', 'The Idempotency-Key header must be 1-255 characters.');
+    }
+    const tool = deps.tools.validate(input.tool, input.arguments);
+    if (principal.tools && !principal.tools.includes(tool.name)) {
+      throw new ForbiddenError('tool_not_permitted', `This key may not use the tool ${tool.name}.`);
+    }
+
+    const tenantId = principal.tenantId;
+    const requestHash = sha256Hex(canonicalJson(input));
+    const claim = await claimIdempotencyKey(pool, {
+      tenantId,
+      key: idempotencyKey,
+      requestHash,
+      leaseMs: deps.idempotencyLeaseMs,
+    });
+    switch (claim.kind) {
+      case 'mismatch':
+        throw new UnprocessableError(
+          'idempotency_key_mismatch',
+          'This Idempotency-Key was used with a different request body.',
+        );
+      case 'in_flight':
+        throw new ConflictError('idempotency_key_in_flight', 'A request with this Idempotency-Key is still in progress.');
+      case 'replay': {
+        const existing = await findAction(pool, tenantId, claim.actionId);
+        if (!existing) throw new NotFoundError('action');
+        return { action: toActionView(existing), replayed: true };
+      }
+      case 'claimed':
+        break;
+    }
+
+    try {
+      const policy = await deps.policies.get(tenantId);
+      await deps.admission?.(principal, input, policy);
+      const context = input.context ?? {};
+      const decision = await deps.pipeline.decide({
+        tenantId,
+        tool: tool.name,
+        arguments: input.arguments,
+        userId: input.user_id,
+        context,
+        policy,
+      });
+      const now = new Date();
+      const status = STATUS_BY_OUTCOME[decision.outcome];
+      const action: ActionRecord = {
+        id: randomUUID(),
+        tenantId,
+        tool: tool.name,
+        arguments: input.arguments,
+        userId: input.user_id,
+        context,
+        status,
+        decision,
+        result: null,
+        error: null,
+        attempts: 0,
+        version: 1,
+        queuedAt: status === 'queued' ? now : null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await withTransaction(pool, async (tx) => {
+        await insertAction(tx, action);
+        await appendAuditEvent(tx, {
+          tenantId,
+          actionId: action.id,
+          type: 'action.proposed',
+          actor: `key:${principal.keyId}`,
+          data: { tool: tool.name, user_id: input.user_id, status, decision },
+        });
+        if (status === 'queued') {
+          await enqueueOutboxMessage(tx, {
+            tenantId,
+            actionId: action.id,
+            topic: EXECUTE_ACTION_TOPIC,
+            payload: {},
+            traceContext: deps.traceContext?.() ?? null,
+          });
+        }
+        await completeIdempotencyKey(tx, { tenantId, key: idempotencyKey, actionId: action.id });
+      });
+      deps.observeDecision?.(tool.name, decision);
+      await onChange(action);
+      return { action: toActionView(action), replayed: false };
+    } catch (err) {
+      await releaseIdempotencyKey(pool, { tenantId, key: idempotencyKey }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function get(principal: Principal, id: string): Promise<ActionView> {
+    if (!isUuid(id)) throw new NotFoundError('action');
+    const cached = await deps.cache.get(principal.tenantId, id);
+    if (cached) return cached;
+    const action = await findAction(pool, principal.tenantId, id);
+    if (!action) throw new NotFoundError('action');
+    await onChange(action);
+    return toActionView(action);
+  }
+
+  async function list(
+    principal: Principal,
+    query: ActionFilter & { limit: number; cursor?: string },
+  ): Promise<{ items: ActionView[]; next_cursor: string | null }> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await listActions(pool, principal.tenantId, query, { after, limit: query.limit + 1 });
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    const last = page.at(-1);
+    return {
+      items: page.map(toActionView),
+      next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+    };
+  }
+
+  return { propose, get, list, onChange };
+}
+
+export type ActionsService = ReturnType<typeof createActionsService>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID.test(value);
+
+export function encodeCursor(keyset: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${keyset.createdAt.toISOString()}|${keyset.id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
+    throw new ValidationError('invalid_request', 'The cursor is not valid.');
+  }
+  return { createdAt, id };
+}

@@ -1,0 +1,71 @@
+import type { Pool } from '../../platform/db.ts';
+import { withTransaction } from '../../platform/db.ts';
+import { ForbiddenError, UnauthorizedError, ValidationError } from '../../platform/errors.ts';
+import { findOrCreateTenant } from '../tenants/tenants.repository.ts';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import { generateApiKey, hashApiKey, looksLikeApiKey, ROLES, type Role } from './api-key.ts';
+import { findPrincipalByKeyHash, insertApiKey, type Principal } from './auth.repository.ts';
+
+export type { Principal };
+
+export interface CreatedKey {
+  id: string;
+  key: string;
+  tenant: string;
+  role: Role;
+  tools: string[] | null;
+}
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function createAuthService(deps: { pool: Pool; knownTools: () => readonly string[] }) {
+  const { pool } = deps;
+
+  async function authenticate(authorization: string | undefined): Promise<Principal> {
+    const match = authorization ? /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(authorization) : null;
+    if (!match || !looksLikeApiKey(match[1]!)) throw new UnauthorizedError();
+    const principal = await findPrincipalByKeyHash(pool, hashApiKey(match[1]!));
+    if (!principal) throw new UnauthorizedError();
+    return principal;
+  }
+
+  function requireRole(principal: Principal, roles: readonly Role[]): void {
+    if (!roles.includes(principal.role)) {
+      throw new ForbiddenError('forbidden', `This operation needs one of the roles: ${roles.join(', ')}.`);
+    }
+  }
+
+  async function createKey(input: { tenant: string; role: string; tools?: string[] }): Promise<CreatedKey> {
+    if (!SLUG.test(input.tenant)) {
+      throw new ValidationError('invalid_request', 'tenant must be 1-63 lowercase letters, digits or dashes.');
+    }
+    if (!(ROLES as readonly string[]).includes(input.role)) {
+      throw new ValidationError('invalid_request', `role must be one of ${ROLES.join(', ')}.`);
+    }
+    const role = input.role as Role;
+    let tools: string[] | null = null;
+    if (input.tools !== undefined) {
+      const known = deps.knownTools();
+      const unknown = input.tools.filter((t) => !known.includes(t));
+      if (unknown.length) throw new ValidationError('unknown_tool', `Unknown tools: ${unknown.join(', ')}.`);
+      tools = [...new Set(input.tools)];
+    }
+    const key = generateApiKey();
+    return withTransaction(pool, async (tx) => {
+      const tenant = await findOrCreateTenant(tx, input.tenant);
+      const { id } = await insertApiKey(tx, { tenantId: tenant.id, role, tools, keyHash: hashApiKey(key) });
+      await appendAuditEvent(tx, {
+        tenantId: tenant.id,
+        actionId: null,
+        type: 'api_key.created',
+        actor: 'cli',
+        data: { key_id: id, role, tools },
+      });
+      return { id, key, tenant: tenant.slug, role, tools };
+    });
+  }
+
+  return { authenticate, requireRole, createKey };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,67 @@
+import type { PoolClient, Queryable } from '../../platform/db.ts';
+
+export const OUTBOX_CHANNEL = 'airlock_outbox';
+export const EXECUTE_ACTION_TOPIC = 'action.execute';
+
+export interface OutboxMessage {
+  id: number;
+  tenantId: string;
+  actionId: string;
+  topic: string;
+  payload: Record<string, unknown>;
+  traceContext: Record<string, string> | null;
+  createdAt: Date;
+}
+
+// Written in the caller's transaction; the NOTIFY is delivered only if it commits.
+export async function enqueueOutboxMessage(
+  tx: PoolClient,
+  message: {
+    tenantId: string;
+    actionId: string;
+    topic: string;
+    payload: Record<string, unknown>;
+    traceContext?: Record<string, string> | null;
+  },
+): Promise<number> {
+  const { rows } = await tx.query<{ id: number }>(
+    `INSERT INTO outbox (tenant_id, action_id, topic, payload, trace_context) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+    [
+      message.tenantId,
+      message.actionId,
+      message.topic,
+      JSON.stringify(message.payload),
+      message.traceContext ? JSON.stringify(message.traceContext) : null,
+    ],
+  );
+  await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
+  return rows[0]!.id;
+}
+
+// Locks a batch of unpublished rows. SKIP LOCKED lets several relays share the table
+// without publishing the same row twice at the same time.
+export async function lockUnpublished(tx: PoolClient, limit: number): Promise<OutboxMessage[]> {
+  const { rows } = await tx.query<OutboxMessage>(
+    `SELECT id, tenant_id AS "tenantId", action_id AS "actionId", topic, payload,
+            trace_context AS "traceContext", created_at AS "createdAt"
+       FROM outbox
+      WHERE published_at IS NULL
+      ORDER BY id
+      LIMIT $1
+      FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  return rows;
+}
+
+export async function markPublished(tx: PoolClient, ids: readonly number[]): Promise<void> {
+  await tx.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+export async function outboxBacklog(db: Queryable): Promise<{ pending: number; oldestAgeSeconds: number }> {
+  const { rows } = await db.query<{ pending: number; oldest: number | null }>(
+    `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+       FROM outbox WHERE published_at IS NULL`,
+  );
+  return { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: rows[0]?.oldest ?? 0 };
+}

@@ -1,0 +1,206 @@
+// The only module that reads process.env. Configuration is parsed once at boot into a
+// frozen, typed object; an invalid value stops start-up with one line naming the variable.
+
+export type Role = 'api' | 'worker' | 'moderation' | 'all';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly role: Role;
+  readonly version: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  // Namespaces every Redis key (cache, rate limits, BullMQ) so tests and tenants of one
+  // Redis server do not see each other's keys.
+  readonly redisPrefix: string;
+  readonly host: string;
+  readonly port: number;
+  readonly moderationPort: number;
+  // The worker role serves /livez, /readyz and /metrics here.
+  readonly workerPort: number;
+  readonly moderationUrl: string;
+  readonly moderationTimeoutMs: number;
+  readonly unleashUrl: string | undefined;
+  readonly unleashApiToken: string | undefined;
+  readonly openAiApiKey: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly db: {
+    readonly poolMax: number;
+    readonly statementTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+  };
+  readonly http: {
+    readonly bodyLimitBytes: number;
+    readonly requestTimeoutMs: number;
+    readonly shutdownDelayMs: number;
+    readonly shutdownTimeoutMs: number;
+    readonly maxEventLoopDelayMs: number;
+  };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly maxAttempts: number;
+    readonly backoffBaseMs: number;
+    readonly backoffMaxMs: number;
+    readonly lockDurationMs: number;
+    readonly stalledIntervalMs: number;
+    readonly toolTimeoutMs: number;
+  };
+  readonly outbox: {
+    readonly pollIntervalMs: number;
+    readonly batchSize: number;
+  };
+  readonly cache: {
+    readonly actionTtlSeconds: number;
+    readonly commandTimeoutMs: number;
+  };
+  readonly flags: {
+    readonly refreshIntervalMs: number;
+  };
+  readonly idempotency: {
+    readonly leaseMs: number;
+  };
+  readonly fetch: {
+    // Addresses (CIDR) that http.fetch may reach although they are private; for tests only.
+    readonly allowPrivateCidrs: readonly string[];
+  };
+}
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super(`invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const ROLES: readonly Role[] = ['api', 'worker', 'moderation', 'all'];
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function str(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string, protocols: readonly string[]): string {
+  const raw = str(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // Never echo the value: URLs carry passwords.
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = str(env, name, fallback);
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function list(env: Env, name: string): string[] {
+  return str(env, name, '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env, overrides: { role?: string } = {}): Config {
+  const role = overrides.role ?? str(env, 'AIRLOCK_ROLE', 'all');
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw new ConfigError('AIRLOCK_ROLE', `must be one of ${ROLES.join(', ')}, got "${role}"`);
+  }
+  const redisUrl = url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
+  const redisDb = new URL(redisUrl).pathname.replace(/^\//, '');
+  if (redisDb !== '' && !/^\d{1,2}$/.test(redisDb)) throw new ConfigError('REDIS_URL', 'has a db index that is not a number');
+
+  const config: Config = {
+    role: role as Role,
+    version: str(env, 'AIRLOCK_VERSION', str(env, 'npm_package_version', '0.0.0')),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/airlock', ['postgres:', 'postgresql:']),
+    redisUrl,
+    redisPrefix: str(env, 'REDIS_PREFIX', 'airlock'),
+    host: str(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 8080, 0, 65535),
+    moderationPort: int(env, 'MODERATION_PORT', 8081, 0, 65535),
+    workerPort: int(env, 'WORKER_PORT', 8082, 0, 65535),
+    moderationUrl: url(env, 'MODERATION_URL', 'http://127.0.0.1:8081', ['http:', 'https:']),
+    moderationTimeoutMs: int(env, 'MODERATION_TIMEOUT_MS', 300, 10, 10_000),
+    unleashUrl: env.UNLEASH_URL ? url(env, 'UNLEASH_URL', '', ['http:', 'https:']) : undefined,
+    unleashApiToken: optional(env, 'UNLEASH_API_TOKEN'),
+    openAiApiKey: optional(env, 'OPENAI_API_KEY'),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    db: {
+      poolMax: int(env, 'DB_POOL_MAX', 10, 1, 500),
+      statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 5_000, 100, 600_000),
+      connectTimeoutMs: int(env, 'DB_CONNECT_TIMEOUT_MS', 3_000, 100, 60_000),
+    },
+    http: {
+      bodyLimitBytes: 1024 * 1024,
+      requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000),
+      shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 60_000),
+      shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 300_000),
+      maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 60_000),
+    },
+    worker: {
+      concurrency: int(env, 'WORKER_CONCURRENCY', 8, 1, 256),
+      maxAttempts: int(env, 'WORKER_MAX_ATTEMPTS', 5, 1, 50),
+      backoffBaseMs: int(env, 'WORKER_BACKOFF_BASE_MS', 500, 1, 600_000),
+      backoffMaxMs: int(env, 'WORKER_BACKOFF_MAX_MS', 30_000, 1, 3_600_000),
+      lockDurationMs: int(env, 'WORKER_LOCK_DURATION_MS', 30_000, 1_000, 600_000),
+      stalledIntervalMs: int(env, 'WORKER_STALLED_INTERVAL_MS', 30_000, 1_000, 600_000),
+      toolTimeoutMs: int(env, 'WORKER_TOOL_TIMEOUT_MS', 10_000, 100, 300_000),
+    },
+    outbox: {
+      pollIntervalMs: int(env, 'OUTBOX_POLL_INTERVAL_MS', 1_000, 10, 60_000),
+      batchSize: int(env, 'OUTBOX_BATCH_SIZE', 100, 1, 1_000),
+    },
+    cache: {
+      actionTtlSeconds: int(env, 'CACHE_ACTION_TTL_SECONDS', 300, 1, 86_400),
+      commandTimeoutMs: int(env, 'CACHE_COMMAND_TIMEOUT_MS', 100, 5, 10_000),
+    },
+    flags: {
+      refreshIntervalMs: int(env, 'FLAGS_REFRESH_INTERVAL_MS', 2_000, 100, 60_000),
+    },
+    idempotency: {
+      leaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 1_000, 600_000),
+    },
+    fetch: {
+      allowPrivateCidrs: list(env, 'FETCH_ALLOW_PRIVATE_CIDRS'),
+    },
+  };
+  if (config.worker.backoffMaxMs < config.worker.backoffBaseMs) {
+    throw new ConfigError('WORKER_BACKOFF_MAX_MS', 'must not be below WORKER_BACKOFF_BASE_MS');
+  }
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

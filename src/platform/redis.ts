@@ -1,0 +1,40 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from './logger.ts';
+
+export type { Redis };
+
+// Three kinds of connection, because each fails differently on purpose:
+// - cache: fails fast (no offline queue, short command timeout), so a Redis outage costs
+//   a read one cache miss, never a hung request;
+// - queue producers: fail fast too (BullMQ's advice), so the caller sees the error;
+// - workers: retry forever (maxRetriesPerRequest null), as BullMQ requires for blocking calls.
+export type RedisRole = 'cache' | 'producer' | 'worker';
+
+export function createRedis(
+  url: string,
+  role: RedisRole,
+  options: { logger: Logger; commandTimeoutMs?: number; onError?: () => void },
+): Redis {
+  const base: RedisOptions = {
+    connectionName: `airlock-${role}`,
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000) + Math.floor(Math.random() * 100),
+  };
+  const byRole: Record<RedisRole, RedisOptions> = {
+    cache: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 100 },
+    producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+    worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+  };
+  const redis = new Redis(url, { ...base, ...byRole[role] });
+  let lastLogged = 0;
+  redis.on('error', (err) => {
+    options.onError?.();
+    // Reconnect loops emit an error per attempt; one line every 5 s is enough.
+    const now = Date.now();
+    if (now - lastLogged > 5_000) {
+      lastLogged = now;
+      options.logger.warn({ err: { message: err.message, code: (err as { code?: string }).code }, role }, 'redis error');
+    }
+  });
+  return redis;
+}
