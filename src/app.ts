@@ -3,7 +3,6 @@ import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyError,
-  type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
@@ -67,7 +66,12 @@ export async function buildApp(deps: AppDeps) {
 
   app.setErrorHandler((error, request, reply) => sendProblem(error as Error, request, reply, deps.logger));
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(new AppError('not_found', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`), request, reply, deps.logger),
+    sendProblem(
+      new AppError('not_found', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`),
+      request,
+      reply,
+      deps.logger,
+    ),
   );
 
   app.addHook('onRequest', async (request, reply) => {
@@ -98,7 +102,12 @@ export async function buildApp(deps: AppDeps) {
       if (request.url === '/livez' || request.url === '/metrics') return;
       deps.onLoadShed?.();
       reply.header('retry-after', '1');
-      void sendProblem(new AppError('overloaded', 503, 'The service is shedding load; retry shortly.'), request, reply, deps.logger);
+      void sendProblem(
+        new AppError('overloaded', 503, 'The service is shedding load; retry shortly.'),
+        request,
+        reply,
+        deps.logger,
+      );
     },
   });
 
@@ -141,12 +150,19 @@ function toAppError(error: FastifyError | AppError | Error): AppError {
   if (fastifyError.validation) {
     const issue = fastifyError.validation[0];
     const where = fastifyError.validationContext ?? 'body';
-    const path = [issue?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), issue?.params?.additionalProperty ?? issue?.params?.missingProperty]
+    const path = [
+      issue?.instancePath?.replace(/^\//, '').replace(/\//g, '.'),
+      issue?.params?.additionalProperty ?? issue?.params?.missingProperty,
+    ]
       .filter(Boolean)
       .join('.');
     const field = path ? `${where === 'querystring' ? 'query' : where}.${path}` : where;
-    const message = issue?.params?.additionalProperty ? 'is not an allowed field' : (issue?.message ?? 'is invalid');
-    return new AppError('invalid_request', 400, `${field} ${message}.`, { extras: { errors: [{ field, message }] } });
+    const message = issue?.params?.additionalProperty
+      ? 'is not an allowed field'
+      : (issue?.message ?? 'is invalid');
+    return new AppError('invalid_request', 400, `${field} ${message}.`, {
+      extras: { errors: [{ field, message }] },
+    });
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -166,7 +182,12 @@ function toAppError(error: FastifyError | AppError | Error): AppError {
   return new AppError('internal_error', 500, 'An unexpected error occurred.', { cause: error });
 }
 
-function sendProblem(error: Error, request: FastifyRequest, reply: FastifyReply, logger: Logger): FastifyReply {
+function sendProblem(
+  error: Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  logger: Logger,
+): FastifyReply {
   const problem = toAppError(error);
   if (problem.status >= 500) {
     // The client sees a generic message; the log keeps the cause.
@@ -180,7 +201,10 @@ function sendProblem(error: Error, request: FastifyRequest, reply: FastifyReply,
       type: `${PROBLEM_TYPE_BASE}${problem.code}`,
       title: titleFor(problem.status),
       status: problem.status,
-      detail: problem.status >= 500 && problem.code === 'internal_error' ? 'An unexpected error occurred.' : problem.message,
+      detail:
+        problem.status >= 500 && problem.code === 'internal_error'
+          ? 'An unexpected error occurred.'
+          : problem.message,
       code: problem.code,
       instance: request.url.split('?')[0],
       ...problem.extras,

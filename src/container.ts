@@ -3,7 +3,14 @@ import { createLogger, type Logger } from './platform/logger.ts';
 import { createPool } from './platform/db.ts';
 import { createRedis } from './platform/redis.ts';
 import { createQueue, createWorker, type RetryPolicy } from './platform/queue.ts';
-import { createMetrics, registerCollector, statusClassOf, boundedLabel, QUEUE_STATES, type Metrics } from './platform/metrics.ts';
+import {
+  createMetrics,
+  registerCollector,
+  statusClassOf,
+  boundedLabel,
+  QUEUE_STATES,
+  type Metrics,
+} from './platform/metrics.ts';
 import { createLocalFlagProvider } from './platform/flags/local-flag-provider.ts';
 import type { FlagProvider } from './platform/flags/flag-provider.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
@@ -12,6 +19,9 @@ import { createAuditService } from './modules/audit/audit.service.ts';
 import { createPolicyService } from './modules/policy/policy.service.ts';
 import { createToolRegistry } from './modules/tools/tool-registry.ts';
 import { notesCreate } from './modules/tools/definitions/notes-create.ts';
+import { emailSend } from './modules/tools/definitions/email-send.ts';
+import { paymentsRefund } from './modules/tools/definitions/payments-refund.ts';
+import { filesDelete } from './modules/tools/definitions/files-delete.ts';
 import { createDecisionPipeline } from './modules/decisions/decision-pipeline.ts';
 import { createToolDefaultStage } from './modules/decisions/stages/tool-default-stage.ts';
 import { createKillSwitchStage } from './modules/decisions/stages/kill-switch-stage.ts';
@@ -19,7 +29,11 @@ import { createRolloutGateStage } from './modules/decisions/stages/rollout-gate-
 import { createActionCache } from './modules/actions/action-cache.ts';
 import { createActionsService } from './modules/actions/actions.service.ts';
 import { createExecutionService } from './modules/execution/execution.service.ts';
-import { createExecuteProcessor, EXECUTE_QUEUE, type ExecuteJobPayload } from './modules/execution/execution.jobs.ts';
+import {
+  createExecuteProcessor,
+  EXECUTE_QUEUE,
+  type ExecuteJobPayload,
+} from './modules/execution/execution.jobs.ts';
 import { attachExecutionWorker } from './modules/execution/execution.worker.ts';
 import { createOutboxRelay } from './modules/outbox/outbox-relay.ts';
 import { outboxBacklog } from './modules/outbox/outbox.repository.ts';
@@ -34,7 +48,9 @@ export interface ContainerOptions {
 // Builds every dependency once, in one place, from the config. Every role uses it; roles
 // differ only in which consumers (HTTP listener, worker, relay) they start.
 export function buildContainer(config: Config, options: ContainerOptions = {}) {
-  const logger = options.logger ?? createLogger({ level: config.logLevel, base: { service: 'airlock', role: config.role } });
+  const logger =
+    options.logger ??
+    createLogger({ level: config.logLevel, base: { service: 'airlock', role: config.role } });
   const metrics: Metrics = createMetrics({
     buildInfo: { version: config.version, role: config.role },
     onCollectorError: (name, err) => logger.debug({ collector: name, err }, 'metrics collector failed'),
@@ -71,14 +87,18 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     listen: background,
   });
 
-  const tools = createToolRegistry([notesCreate]);
+  const tools = createToolRegistry([notesCreate, emailSend, paymentsRefund, filesDelete]);
   const toolNames = new Set(tools.names());
   const auth = createAuthService({ pool, knownTools: () => tools.names() });
   const guard = createRoleGuard(auth);
   const audit = createAuditService({ pool });
   const policies = createPolicyService({ pool });
   const pipeline = createDecisionPipeline({
-    stages: [createToolDefaultStage({ tools }), createKillSwitchStage({ flags }), createRolloutGateStage({ flags })],
+    stages: [
+      createToolDefaultStage({ tools }),
+      createKillSwitchStage({ flags }),
+      createRolloutGateStage({ flags }),
+    ],
     logger,
     observeStage: (stage, seconds) => metrics.decisionStageDuration.observe({ stage }, seconds),
   });
@@ -99,7 +119,8 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     observeDecision: (tool, decision) => {
       const toolLabel = boundedLabel(tool, toolNames);
       metrics.decisions.inc({ tool: toolLabel, outcome: decision.outcome });
-      for (const reason of decision.reasons) metrics.decisionReasons.inc({ tool: toolLabel, reason: reason.code });
+      for (const reason of decision.reasons)
+        metrics.decisionReasons.inc({ tool: toolLabel, reason: reason.code });
     },
   });
   const execution = createExecutionService({
@@ -137,10 +158,14 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
   });
   registerCollector(metrics, 'queue', async () => {
     const counts = await queue.getJobCounts(...QUEUE_STATES);
-    for (const state of QUEUE_STATES) metrics.queueJobs.set({ queue: EXECUTE_QUEUE, state }, counts[state] ?? 0);
+    for (const state of QUEUE_STATES)
+      metrics.queueJobs.set({ queue: EXECUTE_QUEUE, state }, counts[state] ?? 0);
     metrics.deadLetters.set({ queue: EXECUTE_QUEUE }, counts.failed ?? 0);
     const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
-    metrics.queueOldestWaitingAge.set({ queue: EXECUTE_QUEUE }, oldest ? (Date.now() - oldest.timestamp) / 1000 : 0);
+    metrics.queueOldestWaitingAge.set(
+      { queue: EXECUTE_QUEUE },
+      oldest ? (Date.now() - oldest.timestamp) / 1000 : 0,
+    );
   });
 
   let draining = false;
@@ -161,7 +186,10 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       isDraining: () => draining,
       metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
       observeRequest: (route, method, statusCode, seconds) =>
-        metrics.httpRequestDuration.observe({ route, method, status_class: statusClassOf(statusCode) }, seconds),
+        metrics.httpRequestDuration.observe(
+          { route, method, status_class: statusClassOf(statusCode) },
+          seconds,
+        ),
       onLoadShed: () => metrics.loadShed.inc(),
     });
   }

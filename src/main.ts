@@ -7,7 +7,7 @@ import { buildContainer } from './container.ts';
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(process.env, { role: process.argv[2] });
+    config = loadConfig(undefined, { role: process.argv[2] });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -6,7 +6,10 @@ export interface ParsedArgs {
   switches: Set<string>;
 }
 
-export function parseArgs(argv: readonly string[], knownSwitches: readonly string[] = ['json', 'help']): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  knownSwitches: readonly string[] = ['json', 'help'],
+): ParsedArgs {
   const positionals: string[] = [];
   const options: Record<string, string> = {};
   const switches = new Set<string>();

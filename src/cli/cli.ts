@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let container: Container | undefined;
   try {
-    const config = loadConfig(process.env, { role: 'api' });
+    const config = loadConfig(undefined, { role: 'api' });
     await ensureDatabase(config.databaseUrl);
     await migrate(config.databaseUrl);
     const logger = createLogger({ level: 'warn', destination: pino.destination(2) });
@@ -48,7 +48,13 @@ async function main(argv: string[]): Promise<number> {
 function fail(err: unknown, json: boolean): number {
   const usage = err instanceof CliUsageError;
   const code =
-    err instanceof AppError ? err.code : usage ? 'usage' : err instanceof ConfigError ? 'invalid_configuration' : 'error';
+    err instanceof AppError
+      ? err.code
+      : usage
+        ? 'usage'
+        : err instanceof ConfigError
+          ? 'invalid_configuration'
+          : 'error';
   const message = (err as Error).message;
   if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
   else process.stderr.write(`error: ${message}${usage ? `\n${USAGE}` : ''}\n`);

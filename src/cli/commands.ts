@@ -27,8 +27,15 @@ async function tenantIdOf(container: Container, slug: string): Promise<string> {
 
 const commands: Record<string, Command> = {
   'keys create': async (c, args) => {
-    const tools = args.options.tools?.split(',').map((t) => t.trim()).filter(Boolean);
-    const created = await c.auth.createKey({ tenant: required(args, 'tenant'), role: required(args, 'role'), tools });
+    const tools = args.options.tools
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const created = await c.auth.createKey({
+      tenant: required(args, 'tenant'),
+      role: required(args, 'role'),
+      tools,
+    });
     return ok(
       created,
       `Created a ${created.role} key for tenant ${created.tenant} (id ${created.id}).\nKey (shown once): ${created.key}`,
@@ -43,13 +50,21 @@ const commands: Record<string, Command> = {
     const tenantId = slug ? await tenantIdOf(c, slug) : undefined;
     await c.flags.set(name, state === 'on', tenantId ? { tenantId } : undefined);
     const output = { name, enabled: state === 'on', tenant: slug ?? null, provider: c.flags.kind };
-    return ok(output, `${name} is now ${state}${slug ? ` for tenant ${slug}` : ''} (${c.flags.kind} provider).`);
+    return ok(
+      output,
+      `${name} is now ${state}${slug ? ` for tenant ${slug}` : ''} (${c.flags.kind} provider).`,
+    );
   },
 
   'flags list': async (c) => {
     const flags = await c.flags.list();
     const human = flags.length
-      ? flags.map((f) => `${f.name.padEnd(32)} ${f.enabled ? 'on ' : 'off'} ${f.tenant ?? (f.scope ? f.scope : 'global')}`).join('\n')
+      ? flags
+          .map(
+            (f) =>
+              `${f.name.padEnd(32)} ${f.enabled ? 'on ' : 'off'} ${f.tenant ?? (f.scope ? f.scope : 'global')}`,
+          )
+          .join('\n')
       : 'No flags set; defaults apply (auto-approve on, everything else off).';
     return ok({ provider: c.flags.kind, flags }, human);
   },

@@ -11,6 +11,8 @@ try {
     `${JSON.stringify({ created_database: created, applied, message: applied.length ? 'migrations applied' : 'up to date' })}\n`,
   );
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `migration failed: ${(err as Error).message}`}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : `migration failed: ${(err as Error).message}`}\n`,
+  );
   process.exit(1);
 }

@@ -93,7 +93,8 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
 }
 
@@ -134,12 +135,16 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
   }
   const redisUrl = url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
   const redisDb = new URL(redisUrl).pathname.replace(/^\//, '');
-  if (redisDb !== '' && !/^\d{1,2}$/.test(redisDb)) throw new ConfigError('REDIS_URL', 'has a db index that is not a number');
+  if (redisDb !== '' && !/^\d{1,2}$/.test(redisDb))
+    throw new ConfigError('REDIS_URL', 'has a db index that is not a number');
 
   const config: Config = {
     role: role as Role,
     version: str(env, 'AIRLOCK_VERSION', str(env, 'npm_package_version', '0.0.0')),
-    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/airlock', ['postgres:', 'postgresql:']),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/airlock', [
+      'postgres:',
+      'postgresql:',
+    ]),
     redisUrl,
     redisPrefix: str(env, 'REDIS_PREFIX', 'airlock'),
     host: str(env, 'HOST', '127.0.0.1'),

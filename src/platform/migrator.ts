@@ -33,7 +33,8 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
     });
   }
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations must be numbered without gaps: expected ${i + 1}, found ${m.version}`);
+    if (m.version !== i + 1)
+      throw new Error(`migrations must be numbered without gaps: expected ${i + 1}, found ${m.version}`);
   });
   return migrations;
 }
@@ -58,7 +59,10 @@ export async function ensureDatabase(connectionString: string): Promise<boolean>
   }
 }
 
-export async function migrate(connectionString: string, dir = MIGRATIONS_DIR): Promise<{ applied: string[] }> {
+export async function migrate(
+  connectionString: string,
+  dir = MIGRATIONS_DIR,
+): Promise<{ applied: string[] }> {
   const migrations = await readMigrations(dir);
   const client = new pg.Client({ connectionString });
   await client.connect();
@@ -80,7 +84,9 @@ export async function migrate(connectionString: string, dir = MIGRATIONS_DIR): P
       const checksum = done.get(m.version);
       if (checksum !== undefined) {
         if (checksum !== m.checksum) {
-          throw new Error(`migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`);
+          throw new Error(
+            `migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`,
+          );
         }
         continue;
       }

@@ -20,7 +20,10 @@ export function createPgListener(options: {
 
   const connect = async (): Promise<void> => {
     if (closed) return;
-    const next = new pg.Client({ connectionString: options.connectionString, application_name: 'airlock-listener' });
+    const next = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: 'airlock-listener',
+    });
     next.on('notification', (msg) => options.onNotify(msg.channel, msg.payload));
     next.on('error', (err) => {
       options.logger.warn({ err: { message: err.message } }, 'postgres listener lost its connection');
@@ -37,7 +40,10 @@ export function createPgListener(options: {
       attempt = 0;
     } catch (err) {
       await next.end().catch(() => undefined);
-      options.logger.warn({ err: { message: (err as Error).message } }, 'postgres listener could not connect');
+      options.logger.warn(
+        { err: { message: (err as Error).message } },
+        'postgres listener could not connect',
+      );
       scheduleReconnect();
     }
   };

@@ -11,7 +11,11 @@ export const JITTER_BACKOFF = 'capped-exponential-full-jitter';
 
 // Capped exponential backoff with full jitter (AWS Architecture Blog): a random delay in
 // [0, min(cap, base * 2^attempt)], which spreads retries of a shared failure apart.
-export function fullJitterDelay(attemptsMade: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function fullJitterDelay(
+  attemptsMade: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.max(0, attemptsMade - 1));
   return Math.floor(random() * ceiling);
 }

@@ -21,7 +21,11 @@ export function createRedis(
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000) + Math.floor(Math.random() * 100),
   };
   const byRole: Record<RedisRole, RedisOptions> = {
-    cache: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 100 },
+    cache: {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 100,
+    },
     producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
     worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
   };
@@ -33,7 +37,10 @@ export function createRedis(
     const now = Date.now();
     if (now - lastLogged > 5_000) {
       lastLogged = now;
-      options.logger.warn({ err: { message: err.message, code: (err as { code?: string }).code }, role }, 'redis error');
+      options.logger.warn(
+        { err: { message: err.message, code: (err as { code?: string }).code }, role },
+        'redis error',
+      );
     }
   });
   return redis;

@@ -40,7 +40,14 @@ export function createActionCache(deps: {
     },
     async put(tenantId, view, version) {
       try {
-        await deps.redis.eval(SET_IF_NEWER, 1, keyOf(tenantId, view.id), version, JSON.stringify(view), ttlMs);
+        await deps.redis.eval(
+          SET_IF_NEWER,
+          1,
+          keyOf(tenantId, view.id),
+          version,
+          JSON.stringify(view),
+          ttlMs,
+        );
       } catch (err) {
         deps.logger.debug({ err: { message: (err as Error).message } }, 'action cache write failed');
       }

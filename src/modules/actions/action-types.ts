@@ -1,6 +1,7 @@
 import type { Decision, ProposalContext } from '../decisions/decision-types.ts';
 
-export type ActionStatus = 'pending_review' | 'queued' | 'running' | 'succeeded' | 'failed' | 'denied' | 'rejected';
+export type ActionStatus =
+  'pending_review' | 'queued' | 'running' | 'succeeded' | 'failed' | 'denied' | 'rejected';
 
 export const TERMINAL_STATUSES: readonly ActionStatus[] = ['succeeded', 'failed', 'denied', 'rejected'];
 

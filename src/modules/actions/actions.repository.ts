@@ -25,10 +25,10 @@ export async function insertAction(db: Queryable, action: ActionRecord): Promise
 }
 
 export async function findAction(db: Queryable, tenantId: string, id: string): Promise<ActionRecord | null> {
-  const { rows } = await db.query<ActionRecord>(`SELECT ${COLUMNS} FROM actions WHERE tenant_id = $1 AND id = $2`, [
-    tenantId,
-    id,
-  ]);
+  const { rows } = await db.query<ActionRecord>(
+    `SELECT ${COLUMNS} FROM actions WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
   return rows[0] ?? null;
 }
 

@@ -24,7 +24,11 @@ export const actionsRoutes: FastifyPluginAsyncTypebox<{ actions: ActionsService;
         summary: 'Propose a tool action',
         headers: ProposeActionHeaders,
         body: ProposeActionBody,
-        response: { 200: Type.Ref('Action'), 201: Type.Ref('Action'), ...errorResponses(400, 401, 403, 409, 413, 422, 429, 503) },
+        response: {
+          200: Type.Ref('Action'),
+          201: Type.Ref('Action'),
+          ...errorResponses(400, 401, 403, 409, 413, 422, 429, 503),
+        },
       },
     },
     async (request, reply) => {

@@ -52,7 +52,9 @@ export const Action = Type.Object(
     arguments: JsonObject,
     user_id: Type.String(),
     status: Type.Union(
-      ['pending_review', 'queued', 'running', 'succeeded', 'failed', 'denied', 'rejected'].map((s) => Type.Literal(s)),
+      ['pending_review', 'queued', 'running', 'succeeded', 'failed', 'denied', 'rejected'].map((s) =>
+        Type.Literal(s),
+      ),
     ),
     decision: Type.Object({
       outcome: Type.Union([Type.Literal('allow'), Type.Literal('review'), Type.Literal('deny')]),
@@ -68,13 +70,18 @@ export const Action = Type.Object(
   { $id: 'Action' },
 );
 
-export const ActionIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+export const ActionIdParams = Type.Object(
+  { id: Type.String({ maxLength: 64 }) },
+  { additionalProperties: false },
+);
 
 export const ListActionsQuery = Type.Object(
   {
     status: Type.Optional(
       Type.Union(
-        ['pending_review', 'queued', 'running', 'succeeded', 'failed', 'denied', 'rejected'].map((s) => Type.Literal(s)),
+        ['pending_review', 'queued', 'running', 'succeeded', 'failed', 'denied', 'rejected'].map((s) =>
+          Type.Literal(s),
+        ),
       ),
     ),
     user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import { canonicalJson, sha256Hex } from '../../platform/canonical-json.ts';
-import { ConflictError, NotFoundError, ForbiddenError, UnprocessableError, ValidationError } from '../../platform/errors.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  ForbiddenError,
+  UnprocessableError,
+  ValidationError,
+} from '../../platform/errors.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/auth.repository.ts';
 import type { DecisionPipeline } from '../decisions/decision-pipeline.ts';
@@ -12,7 +18,11 @@ import type { ToolRegistry } from '../tools/tool-registry.ts';
 import type { ActionCache } from './action-cache.ts';
 import { toActionView, type ActionRecord, type ActionStatus, type ActionView } from './action-types.ts';
 import { findAction, insertAction, listActions, type ActionFilter } from './actions.repository.ts';
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency.repository.ts';
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+} from './idempotency.repository.ts';
 
 export interface ProposalInput {
   tool: string;
@@ -30,7 +40,11 @@ export type ActionChangeListener = (action: ActionRecord) => Promise<void>;
 
 // A gate run after the idempotency claim and before the decision: rate limits and load
 // shedding plug in here. It throws to refuse the request.
-export type AdmissionCheck = (principal: Principal, input: ProposalInput, policy: TenantPolicy) => Promise<void>;
+export type AdmissionCheck = (
+  principal: Principal,
+  input: ProposalInput,
+  policy: TenantPolicy,
+) => Promise<void>;
 
 export interface ProposalObserver {
   (tool: string, decision: Decision): void;
@@ -61,7 +75,11 @@ export function createActionsService(deps: {
     await deps.cache.put(action.tenantId, toActionView(action), action.version);
   };
 
-  async function propose(principal: Principal, input: ProposalInput, idempotencyKey: string | undefined): Promise<ProposalResult> {
+  async function propose(
+    principal: Principal,
+    input: ProposalInput,
+    idempotencyKey: string | undefined,
+  ): Promise<ProposalResult> {
     if (idempotencyKey === undefined || idempotencyKey === '') {
       throw new ValidationError('idempotency_key_required', 'The Idempotency-Key header is required.');
     }
@@ -88,7 +106,10 @@ export function createActionsService(deps: {
           'This Idempotency-Key was used with a different request body.',
         );
       case 'in_flight':
-        throw new ConflictError('idempotency_key_in_flight', 'A request with this Idempotency-Key is still in progress.');
+        throw new ConflictError(
+          'idempotency_key_in_flight',
+          'A request with this Idempotency-Key is still in progress.',
+        );
       case 'replay': {
         const existing = await findAction(pool, tenantId, claim.actionId);
         if (!existing) throw new NotFoundError('action');

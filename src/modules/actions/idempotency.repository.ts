@@ -1,10 +1,7 @@
 import type { Queryable } from '../../platform/db.ts';
 
 export type ClaimResult =
-  | { kind: 'claimed' }
-  | { kind: 'replay'; actionId: string }
-  | { kind: 'mismatch' }
-  | { kind: 'in_flight' };
+  { kind: 'claimed' } | { kind: 'replay'; actionId: string } | { kind: 'mismatch' } | { kind: 'in_flight' };
 
 // Claims a key for this request. The insert commits on its own, before the work starts, so
 // a concurrent request with the same key sees it at once and answers 409 instead of
@@ -47,7 +44,10 @@ export async function completeIdempotencyKey(
 }
 
 // Frees a claim whose request failed before it produced an action, so the client may retry.
-export async function releaseIdempotencyKey(db: Queryable, key: { tenantId: string; key: string }): Promise<void> {
+export async function releaseIdempotencyKey(
+  db: Queryable,
+  key: { tenantId: string; key: string },
+): Promise<void> {
   await db.query('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND action_id IS NULL', [
     key.tenantId,
     key.key,

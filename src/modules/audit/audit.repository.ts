@@ -119,8 +119,9 @@ export async function listAuditEvents(
 }
 
 export async function readAuditHead(db: Queryable, tenantId: string): Promise<number> {
-  const { rows } = await db.query<{ last_seq: number }>('SELECT last_seq FROM audit_heads WHERE tenant_id = $1', [
-    tenantId,
-  ]);
+  const { rows } = await db.query<{ last_seq: number }>(
+    'SELECT last_seq FROM audit_heads WHERE tenant_id = $1',
+    [tenantId],
+  );
   return rows[0]?.last_seq ?? 0;
 }

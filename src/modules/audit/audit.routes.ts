@@ -44,7 +44,10 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService; guard
         summary: "The tenant's hash-chained audit events, oldest first",
         querystring: ListAuditQuery,
         response: {
-          200: Type.Object({ items: Type.Array(AuditEvent), next_cursor: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({
+            items: Type.Array(AuditEvent),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
           ...errorResponses(400, 401, 403),
         },
       },
@@ -54,7 +57,11 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService; guard
       if (cursor !== undefined && !/^\d{1,18}$/.test(cursor)) {
         throw new ValidationError('invalid_request', 'The cursor is not valid.');
       }
-      return audit.list(principalOf(request).tenantId, { actionId, limit, cursor: cursor ? Number(cursor) : undefined });
+      return audit.list(principalOf(request).tenantId, {
+        actionId,
+        limit,
+        cursor: cursor ? Number(cursor) : undefined,
+      });
     },
   );
 

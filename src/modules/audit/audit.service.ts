@@ -1,5 +1,11 @@
 import type { Pool } from '../../platform/db.ts';
-import { GENESIS_HASH, hashEvent, listAuditEvents, readAuditHead, type AuditEvent } from './audit.repository.ts';
+import {
+  GENESIS_HASH,
+  hashEvent,
+  listAuditEvents,
+  readAuditHead,
+  type AuditEvent,
+} from './audit.repository.ts';
 
 export interface AuditVerification {
   valid: boolean;
@@ -17,7 +23,10 @@ const VERIFY_BATCH = 1_000;
 export function createAuditService(deps: { pool: Pool }) {
   const { pool } = deps;
 
-  async function list(tenantId: string, query: { actionId?: string; limit: number; cursor?: number }): Promise<AuditPage> {
+  async function list(
+    tenantId: string,
+    query: { actionId?: string; limit: number; cursor?: number },
+  ): Promise<AuditPage> {
     const items = await listAuditEvents(pool, tenantId, {
       actionId: query.actionId,
       afterSeq: query.cursor,
@@ -40,7 +49,11 @@ export function createAuditService(deps: { pool: Pool }) {
       for (const event of batch) {
         checked += 1;
         const { hash, ...unhashed } = event;
-        if (event.seq !== expectedSeq || event.prev_hash !== prevHash || hashEvent(tenantId, unhashed) !== hash) {
+        if (
+          event.seq !== expectedSeq ||
+          event.prev_hash !== prevHash ||
+          hashEvent(tenantId, unhashed) !== hash
+        ) {
           return { valid: false, checked, first_invalid_seq: Math.min(event.seq, expectedSeq) };
         }
         prevHash = hash;

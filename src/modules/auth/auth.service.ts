@@ -37,7 +37,10 @@ export function createAuthService(deps: { pool: Pool; knownTools: () => readonly
 
   async function createKey(input: { tenant: string; role: string; tools?: string[] }): Promise<CreatedKey> {
     if (!SLUG.test(input.tenant)) {
-      throw new ValidationError('invalid_request', 'tenant must be 1-63 lowercase letters, digits or dashes.');
+      throw new ValidationError(
+        'invalid_request',
+        'tenant must be 1-63 lowercase letters, digits or dashes.',
+      );
     }
     if (!(ROLES as readonly string[]).includes(input.role)) {
       throw new ValidationError('invalid_request', `role must be one of ${ROLES.join(', ')}.`);

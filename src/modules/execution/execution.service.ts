@@ -16,7 +16,10 @@ export interface ExecutionObserver {
   finished?(tool: string, outcome: Exclude<ExecutionOutcome, 'skipped'>, seconds: number): void;
 }
 
-export type ResultRedactor = (result: Record<string, unknown>, context: { policy: TenantPolicy }) => Record<string, unknown>;
+export type ResultRedactor = (
+  result: Record<string, unknown>,
+  context: { policy: TenantPolicy },
+) => Record<string, unknown>;
 
 // Runs one approved action. The tool's effect and the action's new status are written in
 // one transaction, and every effect row is unique per action, so a job delivered twice, or
@@ -52,17 +55,25 @@ export function createExecutionService(deps: {
 
   async function runTool(action: ActionRecord, policy: TenantPolicy): Promise<ActionRecord> {
     const tool = deps.tools.get(action.tool);
-    if (!tool) throw new PermanentToolError('unknown_tool', `The tool ${action.tool} is no longer registered.`);
+    if (!tool)
+      throw new PermanentToolError('unknown_tool', `The tool ${action.tool} is no longer registered.`);
     const signal = AbortSignal.timeout(deps.toolTimeoutMs);
     return withTransaction(pool, async (tx) => {
       await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [String(deps.toolTimeoutMs)]);
-      const result = await raceSignal(tool.execute({ tx, tenantId: action.tenantId, actionId: action.id, signal, policy }, action.arguments), signal);
+      const result = await raceSignal(
+        tool.execute(
+          { tx, tenantId: action.tenantId, actionId: action.id, signal, policy },
+          action.arguments,
+        ),
+        signal,
+      );
       const redacted = deps.redact(result, { policy });
       const done = await transitionAction(tx, action.tenantId, action.id, ['running'], 'succeeded', {
         result: redacted,
         error: null,
       });
-      if (!done) throw new PermanentToolError('state_conflict', 'The action left the running state during execution.');
+      if (!done)
+        throw new PermanentToolError('state_conflict', 'The action left the running state during execution.');
       await appendAuditEvent(tx, {
         tenantId: action.tenantId,
         actionId: action.id,
@@ -97,7 +108,12 @@ export function createExecutionService(deps: {
     });
   }
 
-  async function execute(job: { tenantId: string; actionId: string; attempt: number; maxAttempts: number }): Promise<ExecutionOutcome> {
+  async function execute(job: {
+    tenantId: string;
+    actionId: string;
+    attempt: number;
+    maxAttempts: number;
+  }): Promise<ExecutionOutcome> {
     const started = performance.now();
     const action = await start(job.tenantId, job.actionId, job.attempt);
     if (!action) {

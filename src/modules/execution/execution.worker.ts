@@ -16,10 +16,18 @@ export function attachExecutionWorker(deps: {
     if (!job) return;
     const exhausted = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
     if (!exhausted) return;
-    logger.warn({ job_id: job.id, action_id: job.data.action_id, reason: err.message }, 'job moved to the dead-letter set');
+    logger.warn(
+      { job_id: job.id, action_id: job.data.action_id, reason: err.message },
+      'job moved to the dead-letter set',
+    );
     void deps.execution
-      .failIfOpen(job.data.tenant_id, job.data.action_id, { code: 'dead_lettered', message: 'Execution gave up after repeated failures.' })
-      .catch((e: Error) => logger.error({ err: e, job_id: job.id }, 'could not mark a dead-lettered action failed'));
+      .failIfOpen(job.data.tenant_id, job.data.action_id, {
+        code: 'dead_lettered',
+        message: 'Execution gave up after repeated failures.',
+      })
+      .catch((e: Error) =>
+        logger.error({ err: e, job_id: job.id }, 'could not mark a dead-lettered action failed'),
+      );
   });
   worker.on('error', (err) => logger.warn({ err: { message: err.message } }, 'worker error'));
 
@@ -29,7 +37,9 @@ export function attachExecutionWorker(deps: {
     },
     async close(timeoutMs: number) {
       const graceful = worker.close();
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+      const timer = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), timeoutMs).unref(),
+      );
       if ((await Promise.race([graceful, timer])) === 'timeout') {
         logger.warn('worker did not drain in time; active jobs will be redelivered after their lock expires');
         await worker.close(true);

@@ -15,9 +15,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{
   isDraining: () => boolean;
 }> = async (app, { checks, isDraining }) => {
   const hide = { hide: true };
-  app.get('/livez', { schema: { ...hide, response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
-    status: 'ok' as const,
-  }));
+  app.get(
+    '/livez',
+    { schema: { ...hide, response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  );
 
   app.get('/readyz', { schema: hide }, async (_request, reply) => {
     if (isDraining()) {

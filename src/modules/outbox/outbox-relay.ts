@@ -74,7 +74,10 @@ export function createOutboxRelay(deps: {
         if (published) deps.onPublished?.(published);
       } catch (err) {
         failures += 1;
-        deps.logger.warn({ err: { message: (err as Error).message }, failures }, 'outbox relay failed; will retry');
+        deps.logger.warn(
+          { err: { message: (err as Error).message }, failures },
+          'outbox relay failed; will retry',
+        );
       }
       if (!running) break;
       // A full batch means more may be waiting: go again at once. Failures back off.

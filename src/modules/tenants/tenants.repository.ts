@@ -5,15 +5,18 @@ export interface Tenant {
   slug: string;
 }
 
+// Reads first and inserts only when missing. An upsert with DO UPDATE would take a row lock
+// on an existing tenant, which conflicts with the key-share locks every foreign key to
+// tenants takes, and deadlocks against busy writers of the same tenant.
 export async function findOrCreateTenant(db: Queryable, slug: string): Promise<Tenant> {
-  // The no-op update makes RETURNING yield the row whether it was inserted or already there.
+  const existing = await findTenantBySlug(db, slug);
+  if (existing) return existing;
   const { rows } = await db.query<Tenant>(
-    `INSERT INTO tenants (slug) VALUES ($1)
-     ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
-     RETURNING id, slug`,
+    'INSERT INTO tenants (slug) VALUES ($1) ON CONFLICT (slug) DO NOTHING RETURNING id, slug',
     [slug],
   );
-  return rows[0]!;
+  // Lost a race with another creator: theirs is committed now.
+  return rows[0] ?? (await findTenantBySlug(db, slug))!;
 }
 
 export async function findTenantBySlug(db: Queryable, slug: string): Promise<Tenant | null> {

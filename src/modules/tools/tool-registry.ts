@@ -31,9 +31,13 @@ export function createToolRegistry(definitions: readonly ToolDefinition[]): Tool
       if (!tool.validate(args)) {
         const error = tool.validate.errors?.[0];
         const field = fieldOf(error);
-        throw new UnprocessableError('invalid_arguments', `arguments.${field} ${error?.message ?? 'is invalid'}.`, {
-          errors: [{ field: `arguments.${field}`, message: error?.message ?? 'is invalid' }],
-        });
+        throw new UnprocessableError(
+          'invalid_arguments',
+          `arguments.${field} ${error?.message ?? 'is invalid'}.`,
+          {
+            errors: [{ field: `arguments.${field}`, message: error?.message ?? 'is invalid' }],
+          },
+        );
       }
       return tool.definition;
     },

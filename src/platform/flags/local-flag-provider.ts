@@ -33,7 +33,9 @@ export function createLocalFlagProvider(deps: {
   }
 
   const safeRefresh = () =>
-    refresh().catch((err: Error) => deps.logger.warn({ err: { message: err.message } }, 'flag refresh failed; keeping last values'));
+    refresh().catch((err: Error) =>
+      deps.logger.warn({ err: { message: err.message } }, 'flag refresh failed; keeping last values'),
+    );
 
   if (deps.listen !== false) {
     listener = createPgListener({
@@ -80,7 +82,12 @@ export function createLocalFlagProvider(deps: {
            FROM flags f LEFT JOIN tenants t ON f.scope <> '' AND t.id::text = f.scope
           ORDER BY f.name, f.scope`,
       );
-      return rows.map((r) => ({ name: r.name, enabled: r.enabled, scope: r.scope, ...(r.slug ? { tenant: r.slug } : {}) }));
+      return rows.map((r) => ({
+        name: r.name,
+        enabled: r.enabled,
+        scope: r.scope,
+        ...(r.slug ? { tenant: r.slug } : {}),
+      }));
     },
     refresh,
     async close() {

@@ -7,7 +7,8 @@ export function createRolloutGateStage(deps: { flags: Pick<FlagProvider, 'isEnab
   return {
     name: 'rollout_gate',
     evaluate(input) {
-      if (deps.flags.isEnabled('auto-approve', { tenantId: input.tenantId })) return { outcome: 'allow', reasons: [] };
+      if (deps.flags.isEnabled('auto-approve', { tenantId: input.tenantId }))
+        return { outcome: 'allow', reasons: [] };
       return {
         outcome: 'review',
         risk: 0,

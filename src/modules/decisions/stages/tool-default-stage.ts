@@ -9,10 +9,18 @@ export function createToolDefaultStage(deps: { tools: ToolRegistry }): DecisionS
     name: 'tool_default',
     evaluate(input) {
       const tool = deps.tools.get(input.tool);
-      if (!tool) return { outcome: 'deny', reasons: [{ code: 'unknown_tool', message: 'The tool is not registered.' }] };
+      if (!tool)
+        return {
+          outcome: 'deny',
+          reasons: [{ code: 'unknown_tool', message: 'The tool is not registered.' }],
+        };
       const result = tool.defaultDecision(input.arguments, input.policy);
       const base = TIER_RISK[tool.riskTier];
-      return { ...result, risk: (result.risk ?? (result.outcome === 'allow' ? 0 : result.outcome === 'review' ? 30 : 70)) + base };
+      return {
+        ...result,
+        risk:
+          (result.risk ?? (result.outcome === 'allow' ? 0 : result.outcome === 'review' ? 30 : 70)) + base,
+      };
     },
   };
 }

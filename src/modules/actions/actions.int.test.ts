@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  authHeaders,
+  createKey,
+  startTestStack,
+  waitFor,
+  type TestStack,
+} from '../../../test/helpers/test-env.ts';
+import { claimIdempotencyKey } from './idempotency.repository.ts';
+
+const note = (title = 'Groceries') => ({
+  tool: 'notes.create',
+  arguments: { title, body: 'eggs, milk' },
+  user_id: 'user-1',
+});
+
+describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
+  let stack: TestStack;
+  let agent: string;
+  let otherTenantAgent: string;
+  let reviewer: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true });
+    agent = await createKey(stack, 'acme', 'agent');
+    reviewer = await createKey(stack, 'acme', 'reviewer');
+    otherTenantAgent = await createKey(stack, 'globex', 'agent');
+  });
+  afterAll(async () => stack?.close());
+
+  const propose = (key: string, body: unknown, idempotencyKey: string | null = randomUUID()) =>
+    stack.app.inject({
+      method: 'POST',
+      url: '/v1/actions',
+      headers: authHeaders(key, idempotencyKey ?? undefined),
+      payload: body as object,
+    });
+  const read = (key: string, id: string) =>
+    stack.app.inject({ method: 'GET', url: `/v1/actions/${id}`, headers: authHeaders(key) });
+  const noteCount = async (actionId: string) =>
+    (
+      await stack.container.pool.query('SELECT count(*)::int AS n FROM sandbox_notes WHERE action_id = $1', [
+        actionId,
+      ])
+    ).rows[0].n as number;
+
+  it('when an agent proposes notes.create, then it answers 201 with an allowed, queued action that later succeeds once', async () => {
+    const response = await propose(agent, note());
+    expect(response.statusCode).toBe(201);
+    const action = response.json();
+    expect(action).toMatchObject({
+      object: 'action',
+      tool: 'notes.create',
+      user_id: 'user-1',
+      status: 'queued',
+      decision: { outcome: 'allow', reasons: [] },
+      result: null,
+      error: null,
+      attempts: 0,
+    });
+    const done = await waitFor(
+      async () => {
+        const current = (await read(agent, action.id)).json();
+        return current.status === 'succeeded' ? current : undefined;
+      },
+      { what: 'the action to succeed' },
+    );
+    expect(done.result).toMatchObject({ title: 'Groceries' });
+    expect(done.attempts).toBe(1);
+    expect(await noteCount(action.id)).toBe(1);
+  });
+
+  it('when one transaction writes the action, then its audit event and outbox row exist too', async () => {
+    const action = (await propose(agent, note('audited'))).json();
+    const { rows } = await stack.container.pool.query(
+      `SELECT (SELECT count(*)::int FROM outbox WHERE action_id = $1) AS outbox,
+              (SELECT count(*)::int FROM audit_events WHERE action_id = $1 AND type = 'action.proposed') AS audit`,
+      [action.id],
+    );
+    expect(rows[0]).toEqual({ outbox: 1, audit: 1 });
+  });
+
+  describe('idempotency', () => {
+    it('when the same key and body are sent again, then it answers 200 with the same action and Idempotent-Replayed', async () => {
+      const key = randomUUID();
+      const first = await propose(agent, note('replay'), key);
+      const second = await propose(agent, note('replay'), key);
+      expect(first.statusCode).toBe(201);
+      expect(second.statusCode).toBe(200);
+      expect(second.headers['idempotent-replayed']).toBe('true');
+      expect(second.json().id).toBe(first.json().id);
+    });
+
+    it('when the same key comes with a different body, then it answers 422 idempotency_key_mismatch', async () => {
+      const key = randomUUID();
+      await propose(agent, note('one'), key);
+      const response = await propose(agent, note('two'), key);
+      expect(response.statusCode).toBe(422);
+      expect(response.json().code).toBe('idempotency_key_mismatch');
+    });
+
+    it('when the first request with a key is still in flight, then a second answers 409 idempotency_key_in_flight', async () => {
+      const key = randomUUID();
+      const tenantId = (await stack.container.auth.authenticate(`Bearer ${agent}`)).tenantId;
+      const { canonicalJson, sha256Hex } = await import('../../platform/canonical-json.ts');
+      await claimIdempotencyKey(stack.container.pool, {
+        tenantId,
+        key,
+        requestHash: sha256Hex(canonicalJson(note('in flight'))),
+        leaseMs: 60_000,
+      });
+      const response = await propose(agent, note('in flight'), key);
+      expect(response.statusCode).toBe(409);
+      expect(response.json().code).toBe('idempotency_key_in_flight');
+    });
+
+    it('when the same key is used by another tenant, then it is a different request', async () => {
+      const key = randomUUID();
+      const mine = await propose(agent, note('shared key'), key);
+      const theirs = await propose(otherTenantAgent, note('shared key'), key);
+      expect(mine.statusCode).toBe(201);
+      expect(theirs.statusCode).toBe(201);
+      expect(theirs.json().id).not.toBe(mine.json().id);
+    });
+
+    it('when 50 requests race with one key, then exactly one action is created and every answer is 201, 200 or 409', async () => {
+      const key = randomUUID();
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => propose(agent, note('race'), key)),
+      );
+      const codes = responses.map((r) => r.statusCode);
+      expect(codes.filter((c) => c === 201)).toHaveLength(1);
+      expect(codes.every((c) => c === 201 || c === 200 || c === 409)).toBe(true);
+      const ids = new Set(responses.filter((r) => r.statusCode !== 409).map((r) => r.json().id));
+      expect(ids.size).toBe(1);
+      const { rows } = await stack.container.pool.query(
+        `SELECT count(*)::int AS n FROM actions a JOIN idempotency_keys k ON k.action_id = a.id WHERE k.key = $1`,
+        [key],
+      );
+      expect(rows[0].n).toBe(1);
+    });
+
+    it('when the Idempotency-Key header is missing, then it answers 400 idempotency_key_required', async () => {
+      const response = await propose(agent, note(), null);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('idempotency_key_required');
+    });
+
+    it('when the Idempotency-Key is longer than 255 characters, then it answers 400', async () => {
+      const response = await propose(agent, note(), 'k'.repeat(256));
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('invalid_request');
+    });
+
+    it('when a request fails validation, then its key stays free for a corrected retry', async () => {
+      const key = randomUUID();
+      const bad = await propose(agent, { ...note(), arguments: { title: '' } }, key);
+      expect(bad.statusCode).toBe(422);
+      const good = await propose(agent, note('corrected'), key);
+      expect(good.statusCode).toBe(201);
+    });
+  });
+
+  describe('errors are problem+json with stable codes', () => {
+    const expectProblem = (response: Awaited<ReturnType<typeof propose>>, status: number, code: string) => {
+      expect(response.statusCode).toBe(status);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      const body = response.json();
+      expect(body).toMatchObject({ status, code });
+      expect(typeof body.type).toBe('string');
+      expect(typeof body.title).toBe('string');
+      expect(typeof body.detail).toBe('string');
+      return body;
+    };
+
+    it('when the Authorization header is missing, then 401 unauthorized', async () => {
+      const response = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/actions',
+        payload: note(),
+        headers: { 'idempotency-key': 'x' },
+      });
+      expectProblem(response, 401, 'unauthorized');
+    });
+
+    it('when the key is unknown, then 401 unauthorized', async () => {
+      expectProblem(await propose(`alk_${'A'.repeat(43)}`, note()), 401, 'unauthorized');
+      expectProblem(await propose('not-a-key', note()), 401, 'unauthorized');
+    });
+
+    it('when a reviewer key proposes, then 403 forbidden', async () => {
+      expectProblem(await propose(reviewer, note()), 403, 'forbidden');
+    });
+
+    it('when the tool is outside the key scope, then 403 tool_not_permitted', async () => {
+      const key = await createKey(stack, 'acme', 'agent', ['email.send']);
+      expectProblem(await propose(key, note()), 403, 'tool_not_permitted');
+    });
+
+    it('when the body has an unknown field, then 400 invalid_request naming it', async () => {
+      const body = expectProblem(await propose(agent, { ...note(), surprise: true }), 400, 'invalid_request');
+      expect(body.detail).toContain('surprise');
+    });
+
+    it('when the context has an unknown field, then 400 invalid_request', async () => {
+      expectProblem(
+        await propose(agent, { ...note(), context: { user_prompt: 'hi', sneaky: 1 } }),
+        400,
+        'invalid_request',
+      );
+    });
+
+    it('when the body is not JSON, then 400 invalid_request', async () => {
+      const response = await stack.app.inject({
+        method: 'POST',
+        url: '/v1/actions',
+        headers: authHeaders(agent, randomUUID()),
+        payload: '{"tool": ',
+      });
+      expectProblem(response, 400, 'invalid_request');
+    });
+
+    it('when the body is larger than 1 MiB, then 413', async () => {
+      const response = await propose(agent, {
+        ...note(),
+        arguments: { title: 'x', body: 'y'.repeat(1024 * 1024) },
+      });
+      expectProblem(response, 413, 'payload_too_large');
+    });
+
+    it('when the tool does not exist, then 422 unknown_tool', async () => {
+      expectProblem(await propose(agent, { ...note(), tool: 'rockets.launch' }), 422, 'unknown_tool');
+    });
+
+    it('when the arguments fail the tool schema, then 422 invalid_arguments naming the field', async () => {
+      const body = expectProblem(
+        await propose(agent, { ...note(), arguments: { title: 'x'.repeat(201), body: '' } }),
+        422,
+        'invalid_arguments',
+      );
+      expect(body.errors[0].field).toBe('arguments.title');
+      const missing = expectProblem(
+        await propose(agent, { ...note(), arguments: { title: 'x' } }),
+        422,
+        'invalid_arguments',
+      );
+      expect(missing.errors[0].field).toBe('arguments.body');
+    });
+
+    it('when user_id is empty or too long, then 400 invalid_request', async () => {
+      expectProblem(await propose(agent, { ...note(), user_id: '' }), 400, 'invalid_request');
+      expectProblem(await propose(agent, { ...note(), user_id: 'u'.repeat(129) }), 400, 'invalid_request');
+    });
+
+    it('when any JSON value is posted, then the answer is never a 5xx', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (value) => {
+          const response = await stack.app.inject({
+            method: 'POST',
+            url: '/v1/actions',
+            headers: authHeaders(agent, randomUUID()),
+            payload: JSON.stringify(value),
+          });
+          return response.statusCode < 500;
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('when the route does not exist, then 404 not_found as problem+json', async () => {
+      const response = await stack.app.inject({
+        method: 'GET',
+        url: '/v1/nothing-here',
+        headers: authHeaders(agent),
+      });
+      expectProblem(response, 404, 'not_found');
+    });
+  });
+
+  describe('reads and tenant isolation', () => {
+    it('when another tenant reads an action, then 404, never 403', async () => {
+      const action = (await propose(agent, note('private'))).json();
+      const response = await read(otherTenantAgent, action.id);
+      expect(response.statusCode).toBe(404);
+      expect(response.json().code).toBe('not_found');
+    });
+
+    it('when a reviewer of the same tenant reads an action, then 200', async () => {
+      const action = (await propose(agent, note('shared'))).json();
+      expect((await read(reviewer, action.id)).statusCode).toBe(200);
+    });
+
+    it('when the id is unknown or not a uuid, then 404', async () => {
+      expect((await read(agent, randomUUID())).statusCode).toBe(404);
+      expect((await read(agent, 'not-a-uuid')).statusCode).toBe(404);
+    });
+
+    it('when the action changes status, then a cached read shows the new status', async () => {
+      const action = (await propose(agent, note('cached'))).json();
+      // The first read fills the cache with the queued (or running) version.
+      await read(agent, action.id);
+      const done = await waitFor(
+        async () => ((await read(agent, action.id)).json().status === 'succeeded' ? true : undefined),
+        {
+          what: 'the cached read to show success',
+        },
+      );
+      expect(done).toBe(true);
+    });
+  });
+});
