@@ -20,6 +20,14 @@ import { auditRoutes } from './modules/audit/audit.routes.ts';
 import type { AuditService } from './modules/audit/audit.service.ts';
 import type { RoleGuard } from './modules/auth/auth.guard.ts';
 import { healthRoutes, type ReadinessCheck } from './modules/health/health.routes.ts';
+import { toolsRoutes } from './modules/tools/tools.routes.ts';
+import type { ToolRegistry } from './modules/tools/tool-registry.ts';
+import { policyRoutes } from './modules/policy/policy.routes.ts';
+import type { PolicyService } from './modules/policy/policy.service.ts';
+import { reviewsRoutes } from './modules/reviews/reviews.routes.ts';
+import type { ReviewsService } from './modules/reviews/reviews.service.ts';
+import { reportsRoutes } from './modules/reports/reports.routes.ts';
+import type { ReportsService } from './modules/reports/reports.service.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -28,6 +36,10 @@ export interface AppDeps {
   guard: RoleGuard;
   actions: ActionsService;
   audit: AuditService;
+  tools: ToolRegistry;
+  policies: PolicyService;
+  reviews: ReviewsService;
+  reports: ReportsService;
   readiness: readonly ReadinessCheck[];
   isDraining: () => boolean;
   metrics: { contentType: string; text(): Promise<string> };
@@ -133,6 +145,10 @@ export async function buildApp(deps: AppDeps) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(actionsRoutes, { actions: deps.actions, guard: deps.guard });
+  await app.register(reviewsRoutes, { reviews: deps.reviews, guard: deps.guard });
+  await app.register(reportsRoutes, { reports: deps.reports, guard: deps.guard });
+  await app.register(toolsRoutes, { tools: deps.tools, guard: deps.guard });
+  await app.register(policyRoutes, { policies: deps.policies, guard: deps.guard });
   await app.register(auditRoutes, { audit: deps.audit, guard: deps.guard });
 
   return app;

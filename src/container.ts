@@ -26,6 +26,11 @@ import { createDecisionPipeline } from './modules/decisions/decision-pipeline.ts
 import { createToolDefaultStage } from './modules/decisions/stages/tool-default-stage.ts';
 import { createKillSwitchStage } from './modules/decisions/stages/kill-switch-stage.ts';
 import { createRolloutGateStage } from './modules/decisions/stages/rollout-gate-stage.ts';
+import { createUserReportsStage } from './modules/decisions/stages/user-reports-stage.ts';
+import { createReviewsService } from './modules/reviews/reviews.service.ts';
+import { createReportsService } from './modules/reports/reports.service.ts';
+import { createRateLimiter } from './modules/rate-limit/rate-limiter.ts';
+import { createDlqService } from './modules/dlq/dlq.service.ts';
 import { createActionCache } from './modules/actions/action-cache.ts';
 import { createActionsService } from './modules/actions/actions.service.ts';
 import { createExecutionService } from './modules/execution/execution.service.ts';
@@ -109,6 +114,13 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     logger,
     onResult: (result) => metrics.cacheRequests.inc({ cache: 'action', result }),
   });
+  const rateLimiter = createRateLimiter({
+    redis: cacheRedis,
+    prefix: config.redisPrefix,
+    logger,
+    onLimited: () => metrics.rateLimited.inc(),
+    onUnavailable: () => metrics.redisErrors.inc({ client: 'rate_limiter' }),
+  });
   const actions = createActionsService({
     pool,
     tools,
@@ -116,6 +128,8 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     policies,
     cache,
     idempotencyLeaseMs: config.idempotency.leaseMs,
+    admission: (principal, input, policy) =>
+      rateLimiter.consume(principal.tenantId, input.user_id, policy.rate_limit_per_user_per_minute),
     observeDecision: (tool, decision) => {
       const toolLabel = boundedLabel(tool, toolNames);
       metrics.decisions.inc({ tool: toolLabel, outcome: decision.outcome });
@@ -145,6 +159,27 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     },
   });
 
+  const reviews = createReviewsService({ pool, onChange: actions.onChange });
+  const reports = createReportsService({
+    pool,
+    knownTools: () => tools.names(),
+    onReport: (tool, reason) => metrics.reports.inc({ tool: boundedLabel(tool, toolNames), reason }),
+  });
+  const dlq = createDlqService({
+    pool,
+    queue,
+    onChange: actions.onChange,
+    onReplay: () => metrics.deadLetterReplays.inc(),
+  });
+
+  registerCollector(metrics, 'reviews', async () => {
+    const { rows } = await pool.query<{ pending: number; oldest: number | null }>(
+      `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+         FROM actions WHERE status = 'pending_review'`,
+    );
+    metrics.reviewsPending.set(rows[0]?.pending ?? 0);
+    metrics.reviewOldestPendingAge.set(rows[0]?.oldest ?? 0);
+  });
   registerCollector(metrics, 'db_pool', async () => {
     metrics.dbPoolClients.set({ pool: 'main', state: 'total' }, pool.totalCount);
     metrics.dbPoolClients.set({ pool: 'main', state: 'idle' }, pool.idleCount);
@@ -182,6 +217,10 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       guard,
       actions,
       audit,
+      tools,
+      policies,
+      reviews,
+      reports,
       readiness,
       isDraining: () => draining,
       metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
@@ -247,6 +286,9 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     audit,
     policies,
     actions,
+    reviews,
+    reports,
+    dlq,
     execution,
     createApi,
     createRelay,

@@ -19,7 +19,7 @@ export function parseArgs(
       positionals.push(arg);
       continue;
     }
-    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    const [, name, inline] = /^--([^=]*)(?:=([\s\S]*))?$/.exec(arg) as unknown as [string, string, string?];
     if (inline !== undefined) options[name] = inline;
     else if (knownSwitches.includes(name)) switches.add(name);
     else {

@@ -11,7 +11,9 @@ const USAGE = `usage: npm run --silent cli -- <command> [--json]
   keys create --tenant <slug> --role agent|reviewer|admin [--tools a,b]
   flags set <name> on|off [--tenant <slug>]
   flags list
-  audit verify --tenant <slug>`;
+  audit verify --tenant <slug>
+  dlq list
+  dlq replay <job-id>`;
 
 // Every command prints exactly one JSON document on stdout with --json (errors included),
 // and human text otherwise. Logs go to stderr so they never mix with the output.

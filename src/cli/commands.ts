@@ -76,6 +76,22 @@ const commands: Record<string, Command> = {
       : `Audit chain INVALID at seq ${result.first_invalid_seq} (${result.checked} events checked).`;
     return { output: result, human, exitCode: result.valid ? 0 : 1 };
   },
+
+  'dlq list': async (c) => {
+    const items = await c.dlq.list();
+    const human = items.length
+      ? items
+          .map((d) => `${d.job_id}  action ${d.action_id}  attempts ${d.attempts}  ${d.failed_reason}`)
+          .join('\n')
+      : 'The dead-letter queue is empty.';
+    return ok({ items }, human);
+  },
+  'dlq replay': async (c, args) => {
+    const jobId = args.positionals[2];
+    if (!jobId) throw new CliUsageError('dlq replay needs a job id (see dlq list)');
+    const result = await c.dlq.replay(jobId, 'cli');
+    return ok(result, `${result.job_id}: ${result.detail}`);
+  },
 };
 
 export async function runCommand(container: Container, args: ParsedArgs): Promise<CommandResult> {

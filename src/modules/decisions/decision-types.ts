@@ -30,6 +30,9 @@ export interface TenantPolicy {
   fetch_allowed_hosts: string[];
   refund_review_above_cents: number;
   rate_limit_per_user_per_minute: number;
+  // Extensions to the contract's policy: user-report escalation per (tenant, tool).
+  report_threshold: number;
+  report_window_minutes: number;
 }
 
 export interface DecisionInput {

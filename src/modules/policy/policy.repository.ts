@@ -6,6 +6,8 @@ export const DEFAULT_POLICY: Readonly<TenantPolicy> = Object.freeze({
   fetch_allowed_hosts: [],
   refund_review_above_cents: 5000,
   rate_limit_per_user_per_minute: 60,
+  report_threshold: 3,
+  report_window_minutes: 1440,
 });
 
 export async function findPolicy(db: Queryable, tenantId: string): Promise<TenantPolicy | null> {

@@ -10,12 +10,18 @@ export function createPolicyService(deps: { pool: Pool }) {
     return { ...DEFAULT_POLICY, ...stored };
   }
 
-  async function put(tenantId: string, policy: TenantPolicy, actor: string): Promise<TenantPolicy> {
+  async function put(
+    tenantId: string,
+    policy: Omit<TenantPolicy, 'report_threshold' | 'report_window_minutes'> & Partial<TenantPolicy>,
+    actor: string,
+  ): Promise<TenantPolicy> {
     const normalised: TenantPolicy = {
       email_allowed_domains: unique(policy.email_allowed_domains.map((d) => d.toLowerCase())),
       fetch_allowed_hosts: unique(policy.fetch_allowed_hosts.map((h) => h.toLowerCase())),
       refund_review_above_cents: policy.refund_review_above_cents,
       rate_limit_per_user_per_minute: policy.rate_limit_per_user_per_minute,
+      report_threshold: policy.report_threshold ?? DEFAULT_POLICY.report_threshold,
+      report_window_minutes: policy.report_window_minutes ?? DEFAULT_POLICY.report_window_minutes,
     };
     await withTransaction(deps.pool, async (tx) => {
       const before = await findPolicy(tx, tenantId);

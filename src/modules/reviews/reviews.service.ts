@@ -1,0 +1,76 @@
+import type { Pool } from '../../platform/db.ts';
+import { withTransaction } from '../../platform/db.ts';
+import { ConflictError, NotFoundError } from '../../platform/errors.ts';
+import { appendAuditEvent } from '../audit/audit.repository.ts';
+import type { Principal } from '../auth/auth.repository.ts';
+import { toActionView, type ActionView } from '../actions/action-types.ts';
+import { findAction, listPendingReviews, transitionAction } from '../actions/actions.repository.ts';
+import { decodeCursor, encodeCursor, isUuid, type ActionChangeListener } from '../actions/actions.service.ts';
+import { EXECUTE_ACTION_TOPIC, enqueueOutboxMessage } from '../outbox/outbox.repository.ts';
+
+export type ReviewDecision = 'approve' | 'reject';
+
+export function createReviewsService(deps: { pool: Pool; onChange: ActionChangeListener }) {
+  const { pool } = deps;
+
+  async function listPending(
+    principal: Principal,
+    query: { limit: number; cursor?: string },
+  ): Promise<{ items: ActionView[]; next_cursor: string | null }> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await listPendingReviews(pool, principal.tenantId, { after, limit: query.limit + 1 });
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    const last = page.at(-1);
+    return {
+      items: page.map(toActionView),
+      next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+    };
+  }
+
+  // Approval queues the action through the outbox in the same transaction that records the
+  // reviewer's decision; the state check in the UPDATE makes two reviewers racing on one
+  // action produce one decision and one 409.
+  async function decide(
+    principal: Principal,
+    actionId: string,
+    decision: ReviewDecision,
+    note: string | undefined,
+  ): Promise<ActionView> {
+    if (!isUuid(actionId)) throw new NotFoundError('action');
+    const tenantId = principal.tenantId;
+    const updated = await withTransaction(pool, async (tx) => {
+      const action =
+        decision === 'approve'
+          ? await transitionAction(tx, tenantId, actionId, ['pending_review'], 'queued', { queued: true })
+          : await transitionAction(tx, tenantId, actionId, ['pending_review'], 'rejected');
+      if (!action) {
+        const existing = await findAction(tx, tenantId, actionId);
+        if (!existing) throw new NotFoundError('action');
+        throw new ConflictError('not_pending', `The action is ${existing.status}, not pending_review.`);
+      }
+      await appendAuditEvent(tx, {
+        tenantId,
+        actionId,
+        type: 'action.reviewed',
+        actor: `key:${principal.keyId}`,
+        data: {
+          decision,
+          note: note ?? null,
+          reviewer_key_id: principal.keyId,
+          reviewed_at: new Date().toISOString(),
+        },
+      });
+      if (decision === 'approve') {
+        await enqueueOutboxMessage(tx, { tenantId, actionId, topic: EXECUTE_ACTION_TOPIC, payload: {} });
+      }
+      return action;
+    });
+    await deps.onChange(updated);
+    return toActionView(updated);
+  }
+
+  return { listPending, decide };
+}
+
+export type ReviewsService = ReturnType<typeof createReviewsService>;
