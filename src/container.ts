@@ -103,6 +103,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       createToolDefaultStage({ tools }),
       createKillSwitchStage({ flags }),
       createRolloutGateStage({ flags }),
+      createUserReportsStage({ db: pool }),
     ],
     logger,
     observeStage: (stage, seconds) => metrics.decisionStageDuration.observe({ stage }, seconds),

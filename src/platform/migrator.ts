@@ -85,7 +85,7 @@ export async function migrate(
       if (checksum !== undefined) {
         if (checksum !== m.checksum) {
           throw new Error(
-            `migration ${m.version}_${m.name} was changed after it was applied; add a new migration instead`,
+            `migration ${String(m.version).padStart(4, '0')}_${m.name}.sql was changed after it was applied; add a new migration instead`,
           );
         }
         continue;

@@ -167,9 +167,8 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max
   let truncated = false;
   for await (const chunk of body) {
     const room = maxBytes - size;
-    if (chunk.length >= room) {
+    if (chunk.length > room) {
       chunks.push(chunk.subarray(0, room));
-      size += room;
       truncated = true;
       body.destroy();
       break;
