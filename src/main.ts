@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { ensureDatabase, migrate } from './platform/migrator.ts';
+import { createLogger } from './platform/logger.ts';
 import { buildContainer } from './container.ts';
 
 // One entry point for every role: `node src/main.ts [api|worker|moderation|all]`, or
@@ -16,15 +17,15 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const container = buildContainer(config);
-  const { logger } = container;
-  const stops: Array<() => Promise<void>> = [];
-
+  const logger = createLogger({ level: config.logLevel, base: { service: 'airlock', role: config.role } });
+  // Migrate before anything connects: listeners and pools need the database to exist.
   if (config.role === 'all' || config.role === 'api') {
     const created = await ensureDatabase(config.databaseUrl);
     const { applied } = await migrate(config.databaseUrl);
     logger.info({ created_database: created, applied }, 'database ready');
   }
+  const container = buildContainer(config, { logger });
+  const stops: Array<() => Promise<void>> = [];
 
   if (config.role === 'all' || config.role === 'worker') {
     const relay = container.createRelay();

@@ -53,29 +53,25 @@ export function hashEvent(tenantId: string, event: Omit<AuditEvent, 'hash'>): st
 // Must run inside the caller's transaction: the event commits or rolls back with the
 // change it records. The head row lock serialises appends per tenant.
 export async function appendAuditEvent(tx: PoolClient, input: AuditEventInput): Promise<AuditEvent> {
-  await tx.query(
-    `INSERT INTO audit_heads (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING`,
-    [input.tenantId, GENESIS_HASH],
-  );
-  const head = await tx.query<{ last_seq: number; last_hash: string }>(
-    'SELECT last_seq, last_hash FROM audit_heads WHERE tenant_id = $1 FOR UPDATE',
-    [input.tenantId],
-  );
-  const { last_seq: lastSeq, last_hash: prevHash } = head.rows[0]!;
+  const head = await lockHead(tx, input.tenantId);
   const unhashed = {
-    seq: lastSeq + 1,
+    seq: head.last_seq + 1,
     action_id: input.actionId,
     type: input.type,
     actor: input.actor,
     // Round-trip through JSON so the hashed value is exactly what jsonb will give back.
     data: JSON.parse(JSON.stringify(input.data)) as Record<string, unknown>,
     created_at: new Date().toISOString(),
-    prev_hash: prevHash,
+    prev_hash: head.last_hash,
   };
   const event: AuditEvent = { ...unhashed, hash: hashEvent(input.tenantId, unhashed) };
+  // One round trip: the event and the new chain tip are written by one statement.
   await tx.query(
-    `INSERT INTO audit_events (tenant_id, seq, action_id, type, actor, data, created_at, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `WITH event AS (
+       INSERT INTO audit_events (tenant_id, seq, action_id, type, actor, data, created_at, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     )
+     UPDATE audit_heads SET last_seq = $2, last_hash = $9 WHERE tenant_id = $1`,
     [
       input.tenantId,
       event.seq,
@@ -88,12 +84,19 @@ export async function appendAuditEvent(tx: PoolClient, input: AuditEventInput): 
       event.hash,
     ],
   );
-  await tx.query('UPDATE audit_heads SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1', [
-    input.tenantId,
-    event.seq,
-    event.hash,
-  ]);
   return event;
+}
+
+// Locks the tenant's chain tip, creating it on the tenant's first event.
+async function lockHead(tx: PoolClient, tenantId: string): Promise<{ last_seq: number; last_hash: string }> {
+  const select = 'SELECT last_seq, last_hash FROM audit_heads WHERE tenant_id = $1 FOR UPDATE';
+  const existing = await tx.query<{ last_seq: number; last_hash: string }>(select, [tenantId]);
+  if (existing.rows[0]) return existing.rows[0];
+  await tx.query(
+    'INSERT INTO audit_heads (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING',
+    [tenantId, GENESIS_HASH],
+  );
+  return (await tx.query<{ last_seq: number; last_hash: string }>(select, [tenantId])).rows[0]!;
 }
 
 function toEvent(row: AuditRow): AuditEvent {

@@ -1,4 +1,4 @@
-import type { Pool } from '../db.ts';
+import { withTransaction, type Pool } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { createPgListener, type PgListener } from '../pg-listener.ts';
 import { defaultFor, type FlagContext, type FlagProvider, type FlagState } from './flag-provider.ts';
@@ -58,22 +58,14 @@ export function createLocalFlagProvider(deps: {
       return values.get(keyOf(name, '')) ?? defaultFor(name);
     },
     async set(name, enabled, scope) {
-      const client = await deps.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query(
+      await withTransaction(deps.pool, async (tx) => {
+        await tx.query(
           `INSERT INTO flags (name, scope, enabled) VALUES ($1, $2, $3)
            ON CONFLICT (name, scope) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
           [name, scope?.tenantId ?? '', enabled],
         );
-        await client.query('SELECT pg_notify($1, $2)', [FLAGS_CHANNEL, name]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+        await tx.query('SELECT pg_notify($1, $2)', [FLAGS_CHANNEL, name]);
+      });
       await safeRefresh();
     },
     async list(): Promise<FlagState[]> {
