@@ -82,6 +82,9 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
   };
   const queuePrefix = `${config.redisPrefix}:bull`;
   const queue = createQueue(EXECUTE_QUEUE, producerRedis, queuePrefix, retry);
+  // BullMQ re-emits connection errors on the queue and, with no listener, prints them raw to
+  // stderr. The producer connection's own listener already logs and counts them.
+  queue.on('error', () => undefined);
 
   const background = options.background ?? true;
   const flags: FlagProvider = createLocalFlagProvider({

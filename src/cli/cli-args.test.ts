@@ -76,7 +76,7 @@ describe('parseArgs', () => {
     );
   });
 
-  it('when the input is not changed by parsing, then the caller array is left intact', () => {
+  it('when argv is frozen, then parsing reads it without changing it', () => {
     const argv = Object.freeze(['keys', 'create', '--tenant', 't1']);
     parseArgs(argv);
     expect(argv).toEqual(['keys', 'create', '--tenant', 't1']);
