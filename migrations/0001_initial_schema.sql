@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   tenant_id     uuid NOT NULL REFERENCES tenants (id),
   key           text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
   request_hash  text NOT NULL,
+  -- Identifies the current holder: completing or releasing needs it, so a request that
+  -- outlived its lease cannot touch a claim another request has taken over.
+  claim_token   uuid NOT NULL,
   action_id     uuid REFERENCES actions (id),
   locked_until  timestamptz,
   created_at    timestamptz NOT NULL DEFAULT now(),

@@ -43,6 +43,8 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[];
   isDraining: () => boolean;
   metrics: { contentType: string; text(): Promise<string> };
+  // False for the worker role: it serves health and metrics only.
+  exposeApi?: boolean;
   observeRequest?: (route: string, method: string, statusCode: number, seconds: number) => void;
   onLoadShed?: () => void;
 }
@@ -144,6 +146,7 @@ export async function buildApp(deps: AppDeps) {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  if (deps.exposeApi === false) return app;
   await app.register(actionsRoutes, { actions: deps.actions, guard: deps.guard });
   await app.register(reviewsRoutes, { reviews: deps.reviews, guard: deps.guard });
   await app.register(reportsRoutes, { reports: deps.reports, guard: deps.guard });
@@ -189,6 +192,12 @@ function toAppError(error: FastifyError | AppError | Error): AppError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('invalid_request', 400, 'The request body is not valid JSON.');
   }
+  if (isDependencyOutage(error)) {
+    return new AppError('dependency_unavailable', 503, 'A dependency is unavailable; retry shortly.', {
+      cause: error,
+      headers: { 'retry-after': '2' },
+    });
+  }
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {
     // Fastify's own client errors (malformed JSON, bad content length and the like).
@@ -196,6 +205,17 @@ function toAppError(error: FastifyError | AppError | Error): AppError {
     return new AppError(status === 404 ? 'not_found' : 'invalid_request', status, message);
   }
   return new AppError('internal_error', 500, 'An unexpected error occurred.', { cause: error });
+}
+
+// Postgres unreachable, restarting or out of connections: the request may succeed on retry,
+// so the client gets 503 with Retry-After rather than a 500.
+function isDependencyOutage(error: Error): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code) ||
+    code.startsWith('08') ||
+    /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)
+  );
 }
 
 function sendProblem(

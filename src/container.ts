@@ -31,6 +31,7 @@ import { createReviewsService } from './modules/reviews/reviews.service.ts';
 import { createReportsService } from './modules/reports/reports.service.ts';
 import { createRateLimiter } from './modules/rate-limit/rate-limiter.ts';
 import { createDlqService } from './modules/dlq/dlq.service.ts';
+import { createFlagsService } from './modules/flags/flags.service.ts';
 import { createActionCache } from './modules/actions/action-cache.ts';
 import { createActionsService } from './modules/actions/actions.service.ts';
 import { createExecutionService } from './modules/execution/execution.service.ts';
@@ -74,7 +75,12 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     commandTimeoutMs: config.cache.commandTimeoutMs,
     onError: redisError('cache'),
   });
-  const producerRedis = createRedis(config.redisUrl, 'producer', { logger, onError: redisError('producer') });
+  // A command timeout, so a hung Redis cannot hold the relay (and its outbox row locks) for ever.
+  const producerRedis = createRedis(config.redisUrl, 'producer', {
+    logger,
+    commandTimeoutMs: 5_000,
+    onError: redisError('producer'),
+  });
   const retry: RetryPolicy = {
     maxAttempts: config.worker.maxAttempts,
     backoffBaseMs: config.worker.backoffBaseMs,
@@ -150,8 +156,10 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     onChange: actions.onChange,
     logger,
     observer: {
-      started: (action, attempt) => {
-        if (attempt === 1 && action.queuedAt) {
+      started: (action) => {
+        // The database's attempt count, not BullMQ's: a stalled job restarts with the same
+        // BullMQ attempt number and must not be observed twice.
+        if (action.attempts === 1 && action.queuedAt) {
           metrics.actionStartDelay.observe((Date.now() - action.queuedAt.getTime()) / 1000);
         }
       },
@@ -176,6 +184,8 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     onReplay: () => metrics.deadLetterReplays.inc(),
   });
 
+  const flagsService = createFlagsService({ flags, pool, logger });
+
   registerCollector(metrics, 'reviews', async () => {
     const { rows } = await pool.query<{ pending: number; oldest: number | null }>(
       `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
@@ -183,6 +193,11 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     );
     metrics.reviewsPending.set(rows[0]?.pending ?? 0);
     metrics.reviewOldestPendingAge.set(rows[0]?.oldest ?? 0);
+  });
+  // Global values of the contract's flags only: a bounded label set.
+  const observedFlags = ['kill-switch.all', 'auto-approve', ...tools.names().map((t) => `kill-switch.${t}`)];
+  registerCollector(metrics, 'flags', async () => {
+    for (const flag of observedFlags) metrics.flagEnabled.set({ flag }, flags.isEnabled(flag) ? 1 : 0);
   });
   registerCollector(metrics, 'db_pool', async () => {
     metrics.dbPoolClients.set({ pool: 'main', state: 'total' }, pool.totalCount);
@@ -213,8 +228,9 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     { name: 'redis', check: async () => void (await cacheRedis.ping()) },
   ];
 
-  function createApi() {
+  function createApi(options: { exposeApi?: boolean } = {}) {
     return buildApp({
+      exposeApi: options.exposeApi,
       logger,
       version: config.version,
       http: config.http,
@@ -293,6 +309,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     reviews,
     reports,
     dlq,
+    flagsService,
     execution,
     createApi,
     createRelay,

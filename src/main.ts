@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { ensureDatabase, migrate } from './platform/migrator.ts';
-import { createLogger } from './platform/logger.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
 import { buildContainer } from './container.ts';
 
 // One entry point for every role: `node src/main.ts [api|worker|moderation|all]`, or
@@ -16,62 +16,87 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-
   const logger = createLogger({ level: config.logLevel, base: { service: 'airlock', role: config.role } });
+  const lifecycle = createLifecycle(logger, config.http.shutdownTimeoutMs);
+  const runs = (...roles: Config['role'][]) => roles.includes(config.role) && !lifecycle.stopping();
+
   // Migrate before anything connects: listeners and pools need the database to exist.
-  if (config.role === 'all' || config.role === 'api') {
+  if (runs('all', 'api')) {
     const created = await ensureDatabase(config.databaseUrl);
     const { applied } = await migrate(config.databaseUrl);
     logger.info({ created_database: created, applied }, 'database ready');
   }
-  const container = buildContainer(config, { logger });
-  const stops: Array<() => Promise<void>> = [];
+  if (lifecycle.stopping()) return lifecycle.finish();
 
-  if (config.role === 'all' || config.role === 'worker') {
+  const container = buildContainer(config, { logger });
+  lifecycle.onStop(() => container.close());
+
+  if (runs('all', 'worker')) {
     const relay = container.createRelay();
     const worker = container.createExecutionWorker();
     relay.start();
     worker.start();
-    stops.push(async () => {
+    lifecycle.onStop(async () => {
       await relay.stop();
       await worker.close(config.http.shutdownTimeoutMs - 2_000);
     });
     logger.info('worker and outbox relay started');
   }
 
-  if (config.role === 'all' || config.role === 'api' || config.role === 'worker') {
+  if (runs('all', 'api', 'worker')) {
     // The worker role serves only health and metrics; the API role serves everything.
-    const app = await container.createApi();
-    await app.listen({ host: config.host, port: config.role === 'worker' ? config.workerPort : config.port });
-    stops.unshift(async () => {
+    const app = await container.createApi({ exposeApi: config.role !== 'worker' });
+    lifecycle.onStop(async () => {
       container.setDraining(true);
       await new Promise((resolve) => setTimeout(resolve, config.http.shutdownDelayMs));
       await app.close();
     });
+    await app.listen({ host: config.host, port: config.role === 'worker' ? config.workerPort : config.port });
   }
+  if (lifecycle.stopping()) return lifecycle.finish();
+}
 
+// Stops run in reverse order of start (listener first, connections last). Signal handlers
+// are installed before anything starts, so a SIGTERM during start-up still drains what has
+// started and exits 0.
+function createLifecycle(logger: Logger, timeoutMs: number) {
+  const stops: Array<() => Promise<void>> = [];
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  let finishing: Promise<void> | undefined;
+
+  const finish = (): Promise<void> => {
+    finishing ??= (async () => {
+      const deadline = setTimeout(() => {
+        logger.error('shutdown deadline passed; exiting');
+        process.exit(1);
+      }, timeoutMs);
+      deadline.unref();
+      try {
+        for (const stop of stops.reverse()) await stop();
+        logger.info('shutdown complete');
+        process.exit(0);
+      } catch (err) {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+    return finishing;
+  };
+
+  const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => {
-      logger.error('shutdown deadline passed; exiting');
-      process.exit(1);
-    }, config.http.shutdownTimeoutMs);
-    deadline.unref();
-    try {
-      for (const stop of stops) await stop();
-      await container.close();
-      logger.info('shutdown complete');
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    }
+    void finish();
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  return {
+    stopping: () => stopping,
+    onStop: (stop: () => Promise<void>) => void stops.push(stop),
+    finish,
+  };
 }
 
 main().catch((err: unknown) => {

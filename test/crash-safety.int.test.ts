@@ -151,7 +151,9 @@ describe('crash safety', () => {
     children.push(service);
     const line = await service.waitForLog(/Server listening at http:\/\/127\.0\.0\.1:\d+/);
     const base = line.replace('Server listening at ', '');
-    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    // Readiness asks Postgres and Redis with a 1 s budget; on a loaded machine the first
+    // answer may still be 503, so wait for it to turn ready.
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { what: 'readiness' });
     service.kill('SIGTERM');
     await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 503, {
       what: 'readiness to report draining',

@@ -48,7 +48,7 @@ const commands: Record<string, Command> = {
     if (state !== 'on' && state !== 'off') throw new CliUsageError('the state must be on or off');
     const slug = args.options.tenant;
     const tenantId = slug ? await tenantIdOf(c, slug) : undefined;
-    await c.flags.set(name, state === 'on', tenantId ? { tenantId } : undefined);
+    await c.flagsService.set(name, state === 'on', 'cli', tenantId);
     const output = { name, enabled: state === 'on', tenant: slug ?? null, provider: c.flags.kind };
     return ok(
       output,

@@ -46,7 +46,7 @@ export const QUEUE_STATES: readonly QueueState[] = [
   'waiting-children',
 ];
 export type JobResult = 'succeeded' | 'failed' | 'retry';
-export type CacheResult = 'hit' | 'miss' | 'error';
+export type CacheResult = 'hit' | 'miss' | 'error' | 'bypass';
 export type PoolState = 'total' | 'idle' | 'waiting';
 export type DependencyOutcome = 'success' | 'error' | 'timeout' | 'rejected';
 export type BreakerState = 'closed' | 'half-open' | 'open';

@@ -26,7 +26,11 @@ export function createRedis(
       maxRetriesPerRequest: 1,
       commandTimeout: options.commandTimeoutMs ?? 100,
     },
-    producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+    producer: {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs,
+    },
     worker: { maxRetriesPerRequest: null, enableOfflineQueue: true },
   };
   const redis = new Redis(url, { ...base, ...byRole[role] });

@@ -6,15 +6,22 @@ import type { ActionView } from './action-types.ts';
 
 const SET_IF_NEWER = readFileSync(path.join(import.meta.dirname, 'cache-set-if-newer.lua'), 'utf8');
 
-export type CacheResult = 'hit' | 'miss' | 'error';
+export type CacheResult = 'hit' | 'miss' | 'error' | 'bypass';
 
 export interface ActionCache {
   get(tenantId: string, id: string): Promise<ActionView | null>;
   put(tenantId: string, view: ActionView, version: number): Promise<void>;
 }
 
+const FLUSH_BATCH = 500;
+
 // Cache-aside for GET /v1/actions/{id}. Redis is an optimisation here, never a dependency:
 // every failure is counted and swallowed, and the caller reads Postgres instead.
+//
+// A write-through that fails leaves an older version in Redis that nothing will replace.
+// So a failed write marks the cache dirty: reads bypass it, and once Redis answers again
+// this process drops every cached action before it trusts the cache again. Only the
+// process whose write failed can know, and it is the one that flushes.
 export function createActionCache(deps: {
   redis: Redis;
   prefix: string;
@@ -24,9 +31,45 @@ export function createActionCache(deps: {
 }): ActionCache {
   const keyOf = (tenantId: string, id: string) => `${deps.prefix}:action:${tenantId}:${id}`;
   const ttlMs = deps.ttlSeconds * 1000;
+  let dirty = false;
+  let flushing: Promise<void> | undefined;
+
+  async function flush(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await deps.redis.scan(
+        cursor,
+        'MATCH',
+        `${deps.prefix}:action:*`,
+        'COUNT',
+        FLUSH_BATCH,
+      );
+      if (keys.length) await deps.redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    dirty = false;
+    deps.logger.info('action cache flushed after a failed write; serving from cache again');
+  }
+
+  // True while the cache must not be used; starts a flush when Redis is reachable.
+  function bypass(): boolean {
+    if (!dirty) return false;
+    flushing ??= flush()
+      .catch((err: Error) =>
+        deps.logger.debug({ err: { message: err.message } }, 'action cache flush failed'),
+      )
+      .finally(() => {
+        flushing = undefined;
+      });
+    return true;
+  }
 
   return {
     async get(tenantId, id) {
+      if (bypass()) {
+        deps.onResult?.('bypass');
+        return null;
+      }
       try {
         const raw = await deps.redis.get(keyOf(tenantId, id));
         deps.onResult?.(raw ? 'hit' : 'miss');
@@ -39,6 +82,7 @@ export function createActionCache(deps: {
       }
     },
     async put(tenantId, view, version) {
+      if (bypass()) return;
       try {
         await deps.redis.eval(
           SET_IF_NEWER,
@@ -49,7 +93,11 @@ export function createActionCache(deps: {
           ttlMs,
         );
       } catch (err) {
-        deps.logger.debug({ err: { message: (err as Error).message } }, 'action cache write failed');
+        dirty = true;
+        deps.logger.debug(
+          { err: { message: (err as Error).message } },
+          'action cache write failed; cache marked dirty',
+        );
       }
     },
   };

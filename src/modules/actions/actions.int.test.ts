@@ -116,6 +116,30 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
       expect(response.json().code).toBe('idempotency_key_in_flight');
     });
 
+    it('when the holder of a key outlived its lease, then a retry takes the key over and the stale holder cannot complete it', async () => {
+      const key = randomUUID();
+      const tenantId = (await stack.container.auth.authenticate(`Bearer ${agent}`)).tenantId;
+      const { canonicalJson, sha256Hex } = await import('../../platform/canonical-json.ts');
+      const { completeIdempotencyKey } = await import('./idempotency.repository.ts');
+      const stale = await claimIdempotencyKey(stack.container.pool, {
+        tenantId,
+        key,
+        requestHash: sha256Hex(canonicalJson(note('lease'))),
+        leaseMs: 1_000,
+      });
+      expect(stale.kind).toBe('claimed');
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const retry = await propose(agent, note('lease'), key);
+      expect(retry.statusCode).toBe(201);
+      const completed = await completeIdempotencyKey(stack.container.pool, {
+        tenantId,
+        key,
+        token: (stale as { token: string }).token,
+        actionId: retry.json().id,
+      });
+      expect(completed).toBe(false);
+    });
+
     it('when the same key is used by another tenant, then it is a different request', async () => {
       const key = randomUUID();
       const mine = await propose(agent, note('shared key'), key);

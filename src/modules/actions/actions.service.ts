@@ -118,6 +118,7 @@ export function createActionsService(deps: {
       case 'claimed':
         break;
     }
+    const token = claim.token;
 
     try {
       const policy = await deps.policies.get(tenantId);
@@ -168,13 +169,20 @@ export function createActionsService(deps: {
             traceContext: deps.traceContext?.() ?? null,
           });
         }
-        await completeIdempotencyKey(tx, { tenantId, key: idempotencyKey, actionId: action.id });
+        if (
+          !(await completeIdempotencyKey(tx, { tenantId, key: idempotencyKey, token, actionId: action.id }))
+        ) {
+          throw new ConflictError(
+            'idempotency_key_in_flight',
+            'This request outlived its Idempotency-Key lease and another request took the key over.',
+          );
+        }
       });
       deps.observeDecision?.(tool.name, decision);
       await onChange(action);
       return { action: toActionView(action), replayed: false };
     } catch (err) {
-      await releaseIdempotencyKey(pool, { tenantId, key: idempotencyKey }).catch(() => undefined);
+      await releaseIdempotencyKey(pool, { tenantId, key: idempotencyKey, token }).catch(() => undefined);
       throw err;
     }
   }

@@ -1,7 +1,10 @@
 import type { Queryable } from '../../platform/db.ts';
 
 export type ClaimResult =
-  { kind: 'claimed' } | { kind: 'replay'; actionId: string } | { kind: 'mismatch' } | { kind: 'in_flight' };
+  | { kind: 'claimed'; token: string }
+  | { kind: 'replay'; actionId: string }
+  | { kind: 'mismatch' }
+  | { kind: 'in_flight' };
 
 // Claims a key for this request. The insert commits on its own, before the work starts, so
 // a concurrent request with the same key sees it at once and answers 409 instead of
@@ -10,16 +13,17 @@ export async function claimIdempotencyKey(
   db: Queryable,
   claim: { tenantId: string; key: string; requestHash: string; leaseMs: number },
 ): Promise<ClaimResult> {
-  const claimed = await db.query(
-    `INSERT INTO idempotency_keys (tenant_id, key, request_hash, locked_until)
-     VALUES ($1, $2, $3, now() + make_interval(secs => $4 / 1000.0))
+  const claimed = await db.query<{ claim_token: string }>(
+    `INSERT INTO idempotency_keys (tenant_id, key, request_hash, claim_token, locked_until)
+     VALUES ($1, $2, $3, gen_random_uuid(), now() + make_interval(secs => $4 / 1000.0))
      ON CONFLICT (tenant_id, key) DO UPDATE
-        SET request_hash = EXCLUDED.request_hash, locked_until = EXCLUDED.locked_until, created_at = now()
+        SET request_hash = EXCLUDED.request_hash, claim_token = EXCLUDED.claim_token,
+            locked_until = EXCLUDED.locked_until, created_at = now()
       WHERE idempotency_keys.action_id IS NULL AND idempotency_keys.locked_until < now()
-     RETURNING 1`,
+     RETURNING claim_token`,
     [claim.tenantId, claim.key, claim.requestHash, claim.leaseMs],
   );
-  if (claimed.rowCount) return { kind: 'claimed' };
+  if (claimed.rows[0]) return { kind: 'claimed', token: claimed.rows[0].claim_token };
 
   const { rows } = await db.query<{ request_hash: string; action_id: string | null }>(
     'SELECT request_hash, action_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2',
@@ -33,23 +37,27 @@ export async function claimIdempotencyKey(
   return { kind: 'in_flight' };
 }
 
+// Returns false when the claim is no longer ours (the lease expired and another request
+// took the key over): the caller must roll back rather than create a second action.
 export async function completeIdempotencyKey(
   db: Queryable,
-  key: { tenantId: string; key: string; actionId: string },
-): Promise<void> {
-  await db.query(
-    'UPDATE idempotency_keys SET action_id = $3, locked_until = NULL WHERE tenant_id = $1 AND key = $2',
-    [key.tenantId, key.key, key.actionId],
+  key: { tenantId: string; key: string; token: string; actionId: string },
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE idempotency_keys SET action_id = $4, locked_until = NULL
+      WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND action_id IS NULL`,
+    [key.tenantId, key.key, key.token, key.actionId],
   );
+  return rowCount === 1;
 }
 
 // Frees a claim whose request failed before it produced an action, so the client may retry.
 export async function releaseIdempotencyKey(
   db: Queryable,
-  key: { tenantId: string; key: string },
+  key: { tenantId: string; key: string; token: string },
 ): Promise<void> {
-  await db.query('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND action_id IS NULL', [
-    key.tenantId,
-    key.key,
-  ]);
+  await db.query(
+    'DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND claim_token = $3 AND action_id IS NULL',
+    [key.tenantId, key.key, key.token],
+  );
 }

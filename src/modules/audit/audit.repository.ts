@@ -121,10 +121,13 @@ export async function listAuditEvents(
   return rows.map(toEvent);
 }
 
-export async function readAuditHead(db: Queryable, tenantId: string): Promise<number> {
-  const { rows } = await db.query<{ last_seq: number }>(
-    'SELECT last_seq FROM audit_heads WHERE tenant_id = $1',
+export async function readAuditHead(
+  db: Queryable,
+  tenantId: string,
+): Promise<{ lastSeq: number; lastHash: string }> {
+  const { rows } = await db.query<{ last_seq: number; last_hash: string }>(
+    'SELECT last_seq, last_hash FROM audit_heads WHERE tenant_id = $1',
     [tenantId],
   );
-  return rows[0]?.last_seq ?? 0;
+  return { lastSeq: rows[0]?.last_seq ?? 0, lastHash: rows[0]?.last_hash ?? GENESIS_HASH };
 }

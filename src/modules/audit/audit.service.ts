@@ -37,33 +37,49 @@ export function createAuditService(deps: { pool: Pool }) {
     return { items: page, next_cursor: more ? String(page.at(-1)!.seq) : null };
   }
 
-  // Walks the whole chain in batches. Each event must link to the previous hash, carry the
-  // next sequence number and hash to its stored hash; the head must point at the last one,
-  // so deleting the newest events is caught as well.
+  // Walks the whole chain in batches, inside one REPEATABLE READ snapshot so appends that
+  // commit meanwhile cannot look like tampering. Each event must carry the next sequence
+  // number, link to the previous hash and hash to its stored hash; the head must point at
+  // the last event by number and by hash, so deleting or rewriting the newest events is
+  // caught as well.
   async function verify(tenantId: string): Promise<AuditVerification> {
-    let prevHash = GENESIS_HASH;
-    let expectedSeq = 1;
-    let checked = 0;
-    for (;;) {
-      const batch = await listAuditEvents(pool, tenantId, { afterSeq: expectedSeq - 1, limit: VERIFY_BATCH });
-      for (const event of batch) {
-        checked += 1;
-        const { hash, ...unhashed } = event;
-        if (
-          event.seq !== expectedSeq ||
-          event.prev_hash !== prevHash ||
-          hashEvent(tenantId, unhashed) !== hash
-        ) {
-          return { valid: false, checked, first_invalid_seq: Math.min(event.seq, expectedSeq) };
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      let prevHash = GENESIS_HASH;
+      let expectedSeq = 1;
+      let checked = 0;
+      for (;;) {
+        const batch = await listAuditEvents(client, tenantId, {
+          afterSeq: expectedSeq - 1,
+          limit: VERIFY_BATCH,
+        });
+        for (const event of batch) {
+          checked += 1;
+          const { hash, ...unhashed } = event;
+          if (
+            event.seq !== expectedSeq ||
+            event.prev_hash !== prevHash ||
+            hashEvent(tenantId, unhashed) !== hash
+          ) {
+            return { valid: false, checked, first_invalid_seq: Math.min(event.seq, expectedSeq) };
+          }
+          prevHash = hash;
+          expectedSeq += 1;
         }
-        prevHash = hash;
-        expectedSeq += 1;
+        if (batch.length < VERIFY_BATCH) break;
       }
-      if (batch.length < VERIFY_BATCH) break;
+      const head = await readAuditHead(client, tenantId);
+      if (head.lastSeq !== expectedSeq - 1) {
+        return { valid: false, checked, first_invalid_seq: Math.min(head.lastSeq, expectedSeq - 1) + 1 };
+      }
+      if (head.lastHash !== prevHash)
+        return { valid: false, checked, first_invalid_seq: Math.max(1, expectedSeq - 1) };
+      return { valid: true, checked, first_invalid_seq: null };
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
     }
-    const headSeq = await readAuditHead(pool, tenantId);
-    if (headSeq !== expectedSeq - 1) return { valid: false, checked, first_invalid_seq: expectedSeq };
-    return { valid: true, checked, first_invalid_seq: null };
   }
 
   return { list, verify };

@@ -54,10 +54,19 @@ export function createDlqService(deps: {
     if (!job || !(await job.isFailed())) throw new NotFoundError('dead letter');
     const { tenant_id: tenantId, action_id: actionId } = job.data;
     const requeued = await withTransaction(deps.pool, async (tx) => {
-      const action = await transitionAction(tx, tenantId, actionId, ['failed'], 'queued', {
-        error: null,
-        queued: true,
-      });
+      // 'queued' and 'running' cover an action whose dead-lettering could not be recorded
+      // (Postgres was down when the job gave up): without a job it would wait for ever.
+      const action = await transitionAction(
+        tx,
+        tenantId,
+        actionId,
+        ['failed', 'queued', 'running'],
+        'queued',
+        {
+          error: null,
+          queued: true,
+        },
+      );
       if (!action) return null;
       await appendAuditEvent(tx, {
         tenantId,
@@ -75,7 +84,7 @@ export function createDlqService(deps: {
         job_id: jobId,
         action_id: actionId,
         replayed: false,
-        detail: 'the action is not failed; job removed',
+        detail: 'the action already finished; job removed',
       };
     }
     await deps.onChange(requeued);
