@@ -38,10 +38,17 @@ export interface ActionFilter {
   tool?: string;
 }
 
+// created_at in whole microseconds since the epoch, as text: a JavaScript Date keeps only
+// milliseconds, and a cursor that rounds would skip or repeat rows that differ below that.
 export interface Keyset {
-  createdAt: Date;
+  createdAtMicros: string;
   id: string;
 }
+
+export type PagedActionRecord = ActionRecord & { cursorMicros: string };
+
+const CURSOR_COLUMN = `(extract(epoch FROM created_at) * 1000000)::bigint::text AS "cursorMicros"`;
+const FROM_MICROS = `timestamptz 'epoch' + $MICROS::bigint * interval '1 microsecond'`;
 
 // Keyset pagination, newest first: stable under concurrent inserts, and every page costs
 // one index range scan however deep the reader goes.
@@ -50,14 +57,14 @@ export async function listActions(
   tenantId: string,
   filter: ActionFilter,
   page: { after?: Keyset; limit: number },
-): Promise<ActionRecord[]> {
-  const { rows } = await db.query<ActionRecord>(
-    `SELECT ${COLUMNS} FROM actions
+): Promise<PagedActionRecord[]> {
+  const { rows } = await db.query<PagedActionRecord>(
+    `SELECT ${COLUMNS}, ${CURSOR_COLUMN} FROM actions
       WHERE tenant_id = $1
         AND ($2::text IS NULL OR status = $2)
         AND ($3::text IS NULL OR user_id = $3)
         AND ($4::text IS NULL OR tool = $4)
-        AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
+        AND ($5::bigint IS NULL OR (created_at, id) < (${FROM_MICROS.replace('$MICROS', '$5')}, $6::uuid))
       ORDER BY created_at DESC, id DESC
       LIMIT $7`,
     [
@@ -65,7 +72,7 @@ export async function listActions(
       filter.status ?? null,
       filter.userId ?? null,
       filter.tool ?? null,
-      page.after?.createdAt ?? null,
+      page.after?.createdAtMicros ?? null,
       page.after?.id ?? null,
       page.limit,
     ],
@@ -77,14 +84,14 @@ export async function listPendingReviews(
   db: Queryable,
   tenantId: string,
   page: { after?: Keyset; limit: number },
-): Promise<ActionRecord[]> {
-  const { rows } = await db.query<ActionRecord>(
-    `SELECT ${COLUMNS} FROM actions
+): Promise<PagedActionRecord[]> {
+  const { rows } = await db.query<PagedActionRecord>(
+    `SELECT ${COLUMNS}, ${CURSOR_COLUMN} FROM actions
       WHERE tenant_id = $1 AND status = 'pending_review'
-        AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+        AND ($2::bigint IS NULL OR (created_at, id) > (${FROM_MICROS.replace('$MICROS', '$2')}, $3::uuid))
       ORDER BY created_at, id
       LIMIT $4`,
-    [tenantId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
+    [tenantId, page.after?.createdAtMicros ?? null, page.after?.id ?? null, page.limit],
   );
   return rows;
 }

@@ -17,7 +17,13 @@ import { EXECUTE_ACTION_TOPIC, enqueueOutboxMessage } from '../outbox/outbox.rep
 import type { ToolRegistry } from '../tools/tool-registry.ts';
 import type { ActionCache } from './action-cache.ts';
 import { toActionView, type ActionRecord, type ActionStatus, type ActionView } from './action-types.ts';
-import { findAction, insertAction, listActions, type ActionFilter } from './actions.repository.ts';
+import {
+  findAction,
+  insertAction,
+  listActions,
+  type ActionFilter,
+  type Keyset,
+} from './actions.repository.ts';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -208,7 +214,7 @@ export function createActionsService(deps: {
     const last = page.at(-1);
     return {
       items: page.map(toActionView),
-      next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      next_cursor: more && last ? encodeCursor(last) : null,
     };
   }
 
@@ -220,15 +226,14 @@ export type ActionsService = ReturnType<typeof createActionsService>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
 
-export function encodeCursor(keyset: { createdAt: Date; id: string }): string {
-  return Buffer.from(`${keyset.createdAt.toISOString()}|${keyset.id}`).toString('base64url');
+export function encodeCursor(row: { cursorMicros: string; id: string }): string {
+  return Buffer.from(`${row.cursorMicros}|${row.id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
+export function decodeCursor(cursor: string): Keyset {
+  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!id || !isUuid(id) || !micros || !/^\d{1,17}$/.test(micros)) {
     throw new ValidationError('invalid_request', 'The cursor is not valid.');
   }
-  return { createdAt, id };
+  return { createdAtMicros: micros, id };
 }

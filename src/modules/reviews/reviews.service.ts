@@ -24,7 +24,7 @@ export function createReviewsService(deps: { pool: Pool; onChange: ActionChangeL
     const last = page.at(-1);
     return {
       items: page.map(toActionView),
-      next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      next_cursor: more && last ? encodeCursor(last) : null,
     };
   }
 
