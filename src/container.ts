@@ -12,6 +12,7 @@ import {
   type Metrics,
 } from './platform/metrics.ts';
 import { createLocalFlagProvider } from './platform/flags/local-flag-provider.ts';
+import { createUnleashFlagProvider } from './platform/flags/unleash-flag-provider.ts';
 import type { FlagProvider } from './platform/flags/flag-provider.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createRoleGuard } from './modules/auth/auth.guard.ts';
@@ -93,13 +94,35 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
   queue.on('error', () => undefined);
 
   const background = options.background ?? true;
-  const flags: FlagProvider = createLocalFlagProvider({
-    pool,
-    connectionString: config.databaseUrl,
-    refreshIntervalMs: config.flags.refreshIntervalMs,
-    logger,
-    listen: background,
-  });
+  const flags: FlagProvider =
+    config.unleashUrl && config.unleashApiToken
+      ? createUnleashFlagProvider({
+          url: config.unleashUrl,
+          clientToken: config.unleashApiToken,
+          adminToken: config.unleashAdminToken,
+          environment: config.unleashEnvironment,
+          appName: 'airlock',
+          refreshIntervalMs: config.flags.refreshIntervalMs,
+          backupPath: config.unleashBackupDir,
+          disableMetrics: !background,
+          logger,
+          tenantSlugs: async (ids) =>
+            new Map(
+              (
+                await pool.query<{ id: string; slug: string }>(
+                  'SELECT id::text AS id, slug FROM tenants WHERE id::text = ANY($1)',
+                  [ids],
+                )
+              ).rows.map((r) => [r.id, r.slug]),
+            ),
+        })
+      : createLocalFlagProvider({
+          pool,
+          connectionString: config.databaseUrl,
+          refreshIntervalMs: config.flags.refreshIntervalMs,
+          logger,
+          listen: background,
+        });
 
   const tools = createToolRegistry([notesCreate, emailSend, paymentsRefund, filesDelete]);
   const toolNames = new Set(tools.names());

@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 // The only module that reads process.env. Configuration is parsed once at boot into a
 // frozen, typed object; an invalid value stops start-up with one line naming the variable.
 
@@ -21,6 +24,12 @@ export interface Config {
   readonly moderationTimeoutMs: number;
   readonly unleashUrl: string | undefined;
   readonly unleashApiToken: string | undefined;
+  // Needed only to change flags (CLI `flags set`) when Unleash is the provider.
+  readonly unleashAdminToken: string | undefined;
+  readonly unleashEnvironment: string | undefined;
+  // Where the last known flag values are kept, so a restart during an Unleash outage
+  // starts from them rather than from the defaults.
+  readonly unleashBackupDir: string;
   readonly openAiApiKey: string | undefined;
   readonly logLevel: LogLevel;
   readonly db: {
@@ -155,6 +164,9 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
     moderationTimeoutMs: int(env, 'MODERATION_TIMEOUT_MS', 300, 10, 10_000),
     unleashUrl: env.UNLEASH_URL ? url(env, 'UNLEASH_URL', '', ['http:', 'https:']) : undefined,
     unleashApiToken: optional(env, 'UNLEASH_API_TOKEN'),
+    unleashAdminToken: optional(env, 'UNLEASH_ADMIN_TOKEN'),
+    unleashEnvironment: optional(env, 'UNLEASH_ENVIRONMENT'),
+    unleashBackupDir: str(env, 'UNLEASH_BACKUP_DIR', path.join(tmpdir(), 'airlock-flags')),
     openAiApiKey: optional(env, 'OPENAI_API_KEY'),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     db: {
@@ -196,6 +208,12 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       allowPrivateCidrs: list(env, 'FETCH_ALLOW_PRIVATE_CIDRS'),
     },
   };
+  if (Boolean(config.unleashUrl) !== Boolean(config.unleashApiToken)) {
+    throw new ConfigError(
+      config.unleashUrl ? 'UNLEASH_API_TOKEN' : 'UNLEASH_URL',
+      'must be set together with the other',
+    );
+  }
   if (config.worker.backoffMaxMs < config.worker.backoffBaseMs) {
     throw new ConfigError('WORKER_BACKOFF_MAX_MS', 'must not be below WORKER_BACKOFF_BASE_MS');
   }
