@@ -10,6 +10,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import { addFormats } from './platform/ajv-formats.ts';
 import { AppError } from './platform/errors.ts';
 import type { Logger } from './platform/logger.ts';
 import { PROBLEM_TYPE_BASE, Problem, titleFor } from './platform/http/problem.ts';
@@ -51,6 +53,15 @@ export interface AppDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+function createRequestValidators() {
+  const options = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
+  const body = new Ajv({ ...options, coerceTypes: false });
+  const text = new Ajv({ ...options, coerceTypes: 'array' });
+  addFormats(body);
+  addFormats(text);
+  return { body, text };
+}
+
 // The one app factory: production and every test build the app here, with the same
 // validation, error handling and limits.
 export async function buildApp(deps: AppDeps) {
@@ -69,10 +80,14 @@ export async function buildApp(deps: AppDeps) {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Query strings and headers arrive as text and are coerced to their schema types; JSON
+  // bodies are not: "100" is not an integer, and a string is not an array.
+  const validators = createRequestValidators();
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    httpPart === 'body' ? validators.body.compile(schema) : validators.text.compile(schema),
+  );
 
   app.decorateRequest('principal', null);
   app.addSchema(Problem);

@@ -177,6 +177,9 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     toolTimeoutMs: config.worker.toolTimeoutMs,
     redact: (result) => result,
     onChange: actions.onChange,
+    isKilled: (tool, tenantId) =>
+      flags.isEnabled('kill-switch.all', { tenantId }) ||
+      flags.isEnabled(`kill-switch.${tool}`, { tenantId }),
     logger,
     observer: {
       started: (action) => {

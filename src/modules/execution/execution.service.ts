@@ -33,6 +33,7 @@ export function createExecutionService(deps: {
   onChange: ActionChangeListener;
   logger: Logger;
   observer?: ExecutionObserver;
+  isKilled?: (tool: string, tenantId: string) => boolean;
 }) {
   const { pool, logger } = deps;
 
@@ -124,6 +125,12 @@ export function createExecutionService(deps: {
     deps.observer?.started?.(action, job.attempt);
     const elapsed = () => (performance.now() - started) / 1000;
     try {
+      // A kill switch also stops what was approved or queued before it was flipped: an
+      // operator braking during an incident expects nothing of that tool to run. The action
+      // is dead-lettered and can be replayed once the switch is off.
+      if (deps.isKilled?.(action.tool, action.tenantId)) {
+        throw new PermanentToolError('kill_switch', `A kill switch for ${action.tool} is on.`);
+      }
       const policy = await deps.policies.get(job.tenantId);
       const done = await runTool(action, policy);
       await deps.onChange(done);
@@ -160,6 +167,11 @@ export type ExecutionService = ReturnType<typeof createExecutionService>;
 
 function toActionError(err: unknown): ActionError {
   if (err instanceof AppError) return { code: err.code, message: err.message };
+  // The transaction's statement_timeout (57014) and the abort signal share one deadline;
+  // whichever fires first under load, the failure is the same timeout.
+  if ((err as { code?: unknown } | null)?.code === '57014') {
+    return { code: 'tool_timeout', message: 'The tool did not finish in time.' };
+  }
   return { code: 'execution_error', message: 'The tool failed unexpectedly.' };
 }
 

@@ -82,7 +82,9 @@ export function createOutboxRelay(deps: {
       if (!running) break;
       // A full batch means more may be waiting: go again at once. Failures back off.
       if (published === deps.batchSize) continue;
-      const backoff = failures ? Math.min(deps.pollIntervalMs * 2 ** failures, 10_000) : deps.pollIntervalMs;
+      // Capped low: the relay is how work resumes after an outage, and a long sleep here
+      // would add that much to every action's start delay once Redis is back.
+      const backoff = failures ? Math.min(deps.pollIntervalMs * 2 ** failures, 2_000) : deps.pollIntervalMs;
       await sleep(backoff);
     }
   }
