@@ -1,0 +1,160 @@
+import CircuitBreaker from 'opossum';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { AppError } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { parseModerationResult } from './moderation-types.ts';
+import type { ModerationResult } from './moderation-types.ts';
+
+// The gateway's client for the moderation service. It runs on the API request path, so it
+// has one timeout budget per call and no retries: a retry would spend the latency budget of
+// POST /v1/actions (p99 100 ms) on a dependency that is already struggling. Failures go
+// through a circuit breaker, which stops calling a service that keeps failing and probes it
+// again after a pause. The caller (the moderation stage) turns every failure into a
+// fail-closed decision; see docs/adr/0007-moderation-fail-closed.md.
+
+export class ModerationUnavailableError extends AppError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('moderation_unavailable', 503, message, options);
+  }
+}
+
+export type ModerationBreakerState = 'closed' | 'open' | 'half_open';
+// The outcomes of airlock_dependency_request_duration_seconds (src/platform/metrics.ts).
+export type ModerationCallOutcome = 'success' | 'error' | 'timeout' | 'rejected';
+
+export interface ModerationBreakerOptions {
+  // Failure percentage within the rolling window at which the breaker opens.
+  errorThresholdPercentage: number;
+  // How long the breaker stays open before letting one probe through.
+  resetTimeoutMs: number;
+  // Calls needed in the window before the failure percentage counts.
+  volumeThreshold: number;
+  rollingCountTimeoutMs: number;
+}
+
+export interface ModerationClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  breaker: ModerationBreakerOptions;
+  logger: Logger;
+  onStateChange?: (state: ModerationBreakerState) => void;
+  observeCall?: (outcome: ModerationCallOutcome, seconds: number) => void;
+}
+
+export interface ModerationClient {
+  moderate(text: string): Promise<ModerationResult>;
+  state(): ModerationBreakerState;
+  close(): Promise<void>;
+}
+
+// A reply that says our request was wrong (400, 413, 422) is not evidence that the service
+// is unhealthy, so it does not count towards opening the breaker.
+class ModerationRequestRejected extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`The moderation service rejected the request with ${status}.`);
+    this.name = 'ModerationRequestRejected';
+    this.status = status;
+  }
+}
+
+const isTimeout = (err: unknown): boolean =>
+  err instanceof Error &&
+  (err.name === 'TimeoutError' || (err.name === 'AbortError' && /timeout/i.test(err.message)));
+
+const breakerCode = (err: unknown): unknown =>
+  err instanceof Error ? (err as { code?: unknown }).code : undefined;
+
+export const createModerationClient = (options: ModerationClientOptions): ModerationClient => {
+  const endpoint = new URL('/v1/moderate', options.baseUrl).toString();
+  // Its own connection pool, so close() releases exactly the sockets this client opened.
+  const agent = new Agent({ keepAliveTimeout: 4_000, connections: 128 });
+
+  const call = async (text: string): Promise<ModerationResult> => {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const response = await undiciFetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ input: text }),
+      signal,
+      dispatcher: agent,
+    });
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      const clientError = response.status >= 400 && response.status < 500;
+      if (clientError && response.status !== 408 && response.status !== 429) {
+        throw new ModerationRequestRejected(response.status);
+      }
+      throw new Error(`The moderation service answered ${response.status}.`);
+    }
+    const parsed = parseModerationResult(await response.json());
+    if (typeof parsed === 'string') throw new Error(`The moderation service's answer ${parsed}.`);
+    return parsed;
+  };
+
+  const breaker = new CircuitBreaker(call, {
+    name: 'moderation',
+    // The fetch carries its own deadline (AbortSignal.timeout), which also cancels the
+    // request; a second timer in the breaker would only race it.
+    timeout: false,
+    errorThresholdPercentage: options.breaker.errorThresholdPercentage,
+    resetTimeout: options.breaker.resetTimeoutMs,
+    volumeThreshold: options.breaker.volumeThreshold,
+    rollingCountTimeout: options.breaker.rollingCountTimeoutMs,
+    rollingCountBuckets: 10,
+    errorFilter: (err: unknown) => err instanceof ModerationRequestRejected,
+  });
+
+  const state = (): ModerationBreakerState =>
+    breaker.opened ? 'open' : breaker.halfOpen ? 'half_open' : 'closed';
+  const changed = (next: ModerationBreakerState): void => {
+    const log =
+      next === 'open' ? options.logger.warn.bind(options.logger) : options.logger.info.bind(options.logger);
+    log({ dependency: 'moderation', breaker_state: next }, `moderation circuit breaker ${next}`);
+    options.onStateChange?.(next);
+  };
+  breaker.on('open', () => changed('open'));
+  breaker.on('halfOpen', () => changed('half_open'));
+  breaker.on('close', () => changed('closed'));
+
+  return {
+    async moderate(text) {
+      const started = performance.now();
+      const observe = (outcome: ModerationCallOutcome): void =>
+        options.observeCall?.(outcome, (performance.now() - started) / 1000);
+      try {
+        const result = await breaker.fire(text);
+        observe('success');
+        return result;
+      } catch (err) {
+        const unavailable = (outcome: ModerationCallOutcome, message: string): ModerationUnavailableError => {
+          observe(outcome);
+          return new ModerationUnavailableError(message, { cause: err });
+        };
+        if (breakerCode(err) === 'ESHUTDOWN') {
+          throw unavailable('rejected', 'The moderation client is closed.');
+        }
+        if (breakerCode(err) === 'EOPENBREAKER') {
+          throw unavailable(
+            'rejected',
+            'The moderation circuit breaker is open; the service was not called.',
+          );
+        }
+        if (isTimeout(err)) {
+          throw unavailable(
+            'timeout',
+            `The moderation service did not answer within ${options.timeoutMs} ms.`,
+          );
+        }
+        const message =
+          err instanceof ModerationRequestRejected ? err.message : 'The moderation service call failed.';
+        throw unavailable('error', message);
+      }
+    },
+    state,
+    async close() {
+      breaker.shutdown();
+      await agent.close();
+    },
+  };
+};
