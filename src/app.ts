@@ -1,20 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
-import { addFormats } from './platform/ajv-formats.ts';
 import { AppError } from './platform/errors.ts';
 import type { Logger } from './platform/logger.ts';
-import { PROBLEM_TYPE_BASE, Problem, titleFor } from './platform/http/problem.ts';
+import { Problem } from './platform/http/problem.ts';
+import { createHttpServer, sendProblem, type RequestObserver } from './platform/http/http-server.ts';
 import { Action } from './modules/actions/actions.schemas.ts';
 import { actionsRoutes } from './modules/actions/actions.routes.ts';
 import type { ActionsService } from './modules/actions/actions.service.ts';
@@ -47,81 +38,24 @@ export interface AppDeps {
   metrics: { contentType: string; text(): Promise<string> };
   // False for the worker role: it serves health and metrics only.
   exposeApi?: boolean;
-  observeRequest?: (route: string, method: string, statusCode: number, seconds: number) => void;
+  observeRequest?: RequestObserver;
   onLoadShed?: () => void;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
-function createRequestValidators() {
-  const options = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
-  const body = new Ajv({ ...options, coerceTypes: false });
-  const text = new Ajv({ ...options, coerceTypes: 'array' });
-  addFormats(body);
-  addFormats(text);
-  return { body, text };
 }
 
 // The one app factory: production and every test build the app here, with the same
 // validation, error handling and limits.
 export async function buildApp(deps: AppDeps) {
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    // We write our own access line per request; Fastify's two lines would double the cost.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
-    bodyLimit: deps.http.bodyLimitBytes,
-    requestTimeout: deps.http.requestTimeoutMs,
-    connectionTimeout: deps.http.requestTimeoutMs,
-    keepAliveTimeout: 5_000,
-    forceCloseConnections: 'idle',
-    return503OnClosing: true,
-    requestIdHeader: false,
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
-  }).withTypeProvider<TypeBoxTypeProvider>();
-
-  // Query strings and headers arrive as text and are coerced to their schema types; JSON
-  // bodies are not: "100" is not an integer, and a string is not an array.
-  const validators = createRequestValidators();
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    httpPart === 'body' ? validators.body.compile(schema) : validators.text.compile(schema),
-  );
+  const app = createHttpServer({
+    logger: deps.logger,
+    bodyLimitBytes: deps.http.bodyLimitBytes,
+    requestTimeoutMs: deps.http.requestTimeoutMs,
+    observeRequest: deps.observeRequest,
+    accessLogFields: (request) => ({ tenant: request.principal?.tenantSlug }),
+  });
 
   app.decorateRequest('principal', null);
   app.addSchema(Problem);
   app.addSchema(Action);
-
-  app.setErrorHandler((error, request, reply) => sendProblem(error as Error, request, reply, deps.logger));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      new AppError('not_found', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`),
-      request,
-      reply,
-      deps.logger,
-    ),
-  );
-
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  // One access line per request, and the RED histogram. Bodies and headers are never logged.
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    deps.observeRequest?.(route, request.method, reply.statusCode, seconds);
-    request.log.info(
-      {
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-        tenant: request.principal?.tenantSlug,
-      },
-      'request completed',
-    );
-  });
 
   await app.register(underPressure, {
     maxEventLoopDelay: deps.http.maxEventLoopDelayMs,
@@ -170,94 +104,4 @@ export async function buildApp(deps: AppDeps) {
   await app.register(auditRoutes, { audit: deps.audit, guard: deps.guard });
 
   return app;
-}
-
-interface ValidationIssue {
-  instancePath?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
-  message?: string;
-}
-
-function toAppError(error: FastifyError | AppError | Error): AppError {
-  if (error instanceof AppError) return error;
-  const fastifyError = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
-  if (fastifyError.validation) {
-    const issue = fastifyError.validation[0];
-    const where = fastifyError.validationContext ?? 'body';
-    const path = [
-      issue?.instancePath?.replace(/^\//, '').replace(/\//g, '.'),
-      issue?.params?.additionalProperty ?? issue?.params?.missingProperty,
-    ]
-      .filter(Boolean)
-      .join('.');
-    const field = path ? `${where === 'querystring' ? 'query' : where}.${path}` : where;
-    const message = issue?.params?.additionalProperty
-      ? 'is not an allowed field'
-      : (issue?.message ?? 'is invalid');
-    return new AppError('invalid_request', 400, `${field} ${message}.`, {
-      extras: { errors: [{ field, message }] },
-    });
-  }
-  switch (fastifyError.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('payload_too_large', 413, 'The request body is larger than 1 MiB.');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('unsupported_media_type', 415, 'Send the body as application/json.');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new AppError('invalid_request', 400, 'The request body is not valid JSON.');
-  }
-  if (isDependencyOutage(error)) {
-    return new AppError('dependency_unavailable', 503, 'A dependency is unavailable; retry shortly.', {
-      cause: error,
-      headers: { 'retry-after': '2' },
-    });
-  }
-  const status = fastifyError.statusCode;
-  if (status && status >= 400 && status < 500) {
-    // Fastify's own client errors (malformed JSON, bad content length and the like).
-    const message = error instanceof SyntaxError ? 'The request body is not valid JSON.' : error.message;
-    return new AppError(status === 404 ? 'not_found' : 'invalid_request', status, message);
-  }
-  return new AppError('internal_error', 500, 'An unexpected error occurred.', { cause: error });
-}
-
-// Postgres unreachable, restarting or out of connections: the request may succeed on retry,
-// so the client gets 503 with Retry-After rather than a 500.
-function isDependencyOutage(error: Error): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code) ||
-    code.startsWith('08') ||
-    /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)
-  );
-}
-
-function sendProblem(
-  error: Error,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  logger: Logger,
-): FastifyReply {
-  const problem = toAppError(error);
-  if (problem.status >= 500) {
-    // The client sees a generic message; the log keeps the cause.
-    logger.error({ err: problem.cause ?? error, req_id: request.id, code: problem.code }, 'request failed');
-  }
-  for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
-  return reply
-    .code(problem.status)
-    .type('application/problem+json')
-    .send({
-      type: `${PROBLEM_TYPE_BASE}${problem.code}`,
-      title: titleFor(problem.status),
-      status: problem.status,
-      detail:
-        problem.status >= 500 && problem.code === 'internal_error'
-          ? 'An unexpected error occurred.'
-          : problem.message,
-      code: problem.code,
-      instance: request.url.split('?')[0],
-      ...problem.extras,
-    });
 }

@@ -1,14 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { Type } from 'typebox';
 import type { TSchema } from 'typebox';
 import { AppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { PROBLEM_TYPE_BASE, titleFor } from '../../platform/http/problem.ts';
+import { createHttpServer, type RequestObserver } from '../../platform/http/http-server.ts';
 import { MODERATION_CATEGORIES, MODERATION_MAX_INPUT_CHARS } from './moderation-types.ts';
 import type { ModerationCategory, ModerationClassifier, ModerationResult } from './moderation-types.ts';
 
@@ -20,6 +17,7 @@ import type { ModerationCategory, ModerationClassifier, ModerationResult } from 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 // Drills slow the service down; they must not be able to hang a request forever.
 const MAX_INJECTED_LATENCY_MS = 30_000;
+const REQUEST_TIMEOUT_MS = MAX_INJECTED_LATENCY_MS + 5_000;
 
 // Fault injection for drills, read on every request so a drill can start and stop without
 // a restart. The default injects nothing.
@@ -40,7 +38,7 @@ export interface ModerationAppDeps {
   // The draw against failRate; tests pin it.
   random?: () => number;
   isDraining?: () => boolean;
-  observeRequest?: (route: string, method: string, statusCode: number, seconds: number) => void;
+  observeRequest?: RequestObserver;
 }
 
 const ModerateBody = Type.Object(
@@ -96,51 +94,6 @@ const moderationMetrics = (registry: Registry) => {
   };
 };
 
-interface ValidationIssue {
-  instancePath?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
-  message?: string;
-}
-
-const toAppError = (error: Error): AppError => {
-  if (error instanceof AppError) return error;
-  const fastifyError = error as FastifyError & { validation?: ValidationIssue[] };
-  if (fastifyError.validation) {
-    const issue = fastifyError.validation[0];
-    const path = [
-      issue?.instancePath?.replace(/^\//, '').replaceAll('/', '.'),
-      issue?.params?.additionalProperty ?? issue?.params?.missingProperty,
-    ]
-      .filter(Boolean)
-      .join('.');
-    const field = path ? `body.${path}` : 'body';
-    const message = issue?.params?.additionalProperty
-      ? 'is not an allowed field'
-      : (issue?.message ?? 'is invalid');
-    return new AppError('invalid_request', 400, `${field} ${message}.`, {
-      extras: { errors: [{ field, message }] },
-    });
-  }
-  switch (fastifyError.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('payload_too_large', 413, 'The request body is larger than 1 MiB.');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError('unsupported_media_type', 415, 'Send the body as application/json.');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new AppError('invalid_request', 400, 'The request body is not valid JSON.');
-  }
-  const status = fastifyError.statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new AppError(
-      'invalid_request',
-      status,
-      error instanceof SyntaxError ? 'The request body is not valid JSON.' : error.message,
-    );
-  }
-  return new AppError('internal_error', 500, 'An unexpected error occurred.', { cause: error });
-};
-
 // Builds the moderation role's HTTP app. It never logs request bodies: the text under
 // moderation is user content and may carry personal data.
 export const buildModerationApp = (deps: ModerationAppDeps) => {
@@ -148,63 +101,11 @@ export const buildModerationApp = (deps: ModerationAppDeps) => {
   const random = deps.random ?? Math.random;
   const metrics = deps.registry ? moderationMetrics(deps.registry) : undefined;
 
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
-    bodyLimit: BODY_LIMIT_BYTES,
-    keepAliveTimeout: 5_000,
-    forceCloseConnections: 'idle',
-    return503OnClosing: true,
-    // The same validation options as the API app (src/app.ts): unknown fields are rejected,
-    // not silently removed.
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
-  }).withTypeProvider<TypeBoxTypeProvider>();
-
-  const sendProblem = (error: Error, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const problem = toAppError(error);
-    if (problem.status >= 500) {
-      deps.logger.error(
-        { err: problem.cause ?? error, req_id: request.id, code: problem.code },
-        'moderation request failed',
-      );
-    }
-    for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
-    return reply
-      .code(problem.status)
-      .type('application/problem+json')
-      .send({
-        type: `${PROBLEM_TYPE_BASE}${problem.code}`,
-        title: titleFor(problem.status),
-        status: problem.status,
-        detail: problem.code === 'internal_error' ? 'An unexpected error occurred.' : problem.message,
-        code: problem.code,
-        instance: request.url.split('?')[0],
-        ...problem.extras,
-      });
-  };
-
-  app.setErrorHandler((error, request, reply) => sendProblem(error as Error, request, reply));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      new AppError('not_found', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`),
-      request,
-      reply,
-    ),
-  );
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    deps.observeRequest?.(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.info(
-      {
-        method: request.method,
-        route,
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request completed',
-    );
+  const app = createHttpServer({
+    logger: deps.logger,
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    observeRequest: deps.observeRequest,
   });
 
   app.get('/livez', async () => ({ status: 'ok' as const }));
