@@ -27,6 +27,8 @@ export function createLogger(options: {
   level: LogLevel;
   base?: Record<string, unknown>;
   destination?: DestinationStream;
+  // Adds fields to every line, e.g. the active trace and span ids.
+  mixin?: () => Record<string, unknown>;
 }): Logger {
   return pino(
     {
@@ -35,6 +37,7 @@ export function createLogger(options: {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
     },
     options.destination,
   );

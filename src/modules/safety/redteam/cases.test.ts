@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import {
+  OUTCOME_RANK,
+  type DecisionInput,
+  type Outcome,
+  type TenantPolicy,
+} from '../../decisions/decision-types.ts';
+import { classifyAddress, parseHostLiteral } from '../ip-policy.ts';
+import { createInjectionStage, createProvenanceStage, createSecretStage } from '../safety-stages.ts';
+import { REDTEAM_CASES, REDTEAM_DNS, policyFor, type RedteamCase } from './cases.ts';
+import { formatRedteamScore, scoreRedteam } from './score.ts';
+
+// A stand-in for the contract's tool table, enough to check that the corpus means what it
+// says. The real runner drives the real pipeline; this only keeps the corpus honest while
+// the safety stages are developed on their own.
+function contractDefault(redteamCase: RedteamCase, policy: TenantPolicy): Outcome {
+  const args = redteamCase.arguments;
+  switch (redteamCase.tool) {
+    case 'notes.create':
+      return 'allow';
+    case 'email.send': {
+      const domain = String(args.to).split('@').pop()!.toLowerCase();
+      return policy.email_allowed_domains.includes(domain) ? 'allow' : 'review';
+    }
+    case 'payments.refund':
+      return Number(args.amount_cents) > policy.refund_review_above_cents ? 'review' : 'allow';
+    case 'files.delete':
+      return 'review';
+    case 'http.fetch':
+      return fetchDefault(String(args.url), policy);
+    default:
+      return 'deny';
+  }
+}
+
+function fetchDefault(url: string, policy: TenantPolicy): Outcome {
+  const parsed = new URL(url);
+  const rawHost = /^[a-z]+:\/\/([^/:?#]+|\[[^\]]+\])/i.exec(url)?.[1] ?? parsed.hostname;
+  if (
+    !policy.fetch_allowed_hosts.includes(rawHost) &&
+    !policy.fetch_allowed_hosts.includes(parsed.hostname)
+  ) {
+    return 'deny';
+  }
+  const literal = parseHostLiteral(parsed.hostname);
+  const addresses = literal ? [literal] : (REDTEAM_DNS[parsed.hostname] ?? []);
+  if (addresses.length === 0) return 'deny';
+  return addresses.every((address) => classifyAddress(address) === 'public') ? 'allow' : 'deny';
+}
+
+const stages = [createInjectionStage(), createProvenanceStage(), createSecretStage()];
+
+async function decide(redteamCase: RedteamCase): Promise<Outcome> {
+  const policy = policyFor(redteamCase);
+  const input: DecisionInput = {
+    tenantId: 't-redteam',
+    tool: redteamCase.tool,
+    arguments: redteamCase.arguments,
+    userId: redteamCase.user_id,
+    context: redteamCase.context,
+    policy,
+  };
+  let outcome = contractDefault(redteamCase, policy);
+  for (const stage of stages) {
+    const result = await stage.evaluate(input);
+    if (OUTCOME_RANK[result.outcome] > OUTCOME_RANK[outcome]) outcome = result.outcome;
+  }
+  return outcome;
+}
+
+describe('red-team corpus', () => {
+  it('when counted, then it holds at least 160 cases, 50 of them benign, with unique ids', () => {
+    const ids = new Set(REDTEAM_CASES.map((c) => c.id));
+    expect(ids.size).toBe(REDTEAM_CASES.length);
+    expect(REDTEAM_CASES.length).toBeGreaterThanOrEqual(160);
+    expect(REDTEAM_CASES.filter((c) => c.expect === 'allow').length).toBeGreaterThanOrEqual(50);
+  });
+
+  it('when grouped, then every attack family the brief names is present', () => {
+    const families = new Set(REDTEAM_CASES.map((c) => c.family));
+    for (const family of [
+      'direct_injection',
+      'indirect_injection',
+      'encoded_payload',
+      'hidden_characters',
+      'exfiltration_email',
+      'exfiltration_url',
+      'secret_exfiltration',
+      'over_limit_refund',
+      'ssrf',
+      'cross_tenant',
+      'benign',
+    ] as const) {
+      expect(families, family).toContain(family);
+    }
+  });
+
+  it('when cross-tenant cases are listed, then each expects not_found and carries a probe', () => {
+    const crossTenant = REDTEAM_CASES.filter((c) => c.family === 'cross_tenant');
+    expect(crossTenant.length).toBeGreaterThan(0);
+    for (const c of crossTenant) {
+      expect(c.expect).toBe('not_found');
+      expect(c.probe?.path).toContain('{action_id}');
+    }
+  });
+
+  it('when a benign case is written, then it targets a tool whose default can allow', () => {
+    const allowable = new Set(['notes.create', 'email.send', 'payments.refund', 'http.fetch']);
+    for (const c of REDTEAM_CASES.filter((rc) => rc.expect === 'allow'))
+      expect(allowable, c.id).toContain(c.tool);
+  });
+
+  it('when run through the safety stages and the contract defaults, then every case gets its expected outcome', async () => {
+    const results = [];
+    for (const redteamCase of REDTEAM_CASES.filter((c) => c.expect !== 'not_found')) {
+      results.push({ case: redteamCase, outcome: await decide(redteamCase) });
+    }
+    const score = scoreRedteam(results);
+    expect(score.failures, formatRedteamScore(score)).toEqual([]);
+  });
+});
