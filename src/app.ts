@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Tracer } from '@opentelemetry/api';
+import { traceRequests } from './platform/traced.ts';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
@@ -40,6 +42,8 @@ export interface AppDeps {
   exposeApi?: boolean;
   observeRequest?: RequestObserver;
   onLoadShed?: () => void;
+  // Set only when tracing is on: one server span per request, the parent of every other.
+  tracer?: Tracer;
 }
 
 // The one app factory: production and every test build the app here, with the same
@@ -52,6 +56,7 @@ export async function buildApp(deps: AppDeps) {
     observeRequest: deps.observeRequest,
     accessLogFields: (request) => ({ tenant: request.principal?.tenantSlug }),
   });
+  if (deps.tracer) traceRequests(app, deps.tracer);
 
   app.decorateRequest('principal', null);
   app.addSchema(Problem);

@@ -44,13 +44,41 @@ import {
 import { attachExecutionWorker } from './modules/execution/execution.worker.ts';
 import { createOutboxRelay } from './modules/outbox/outbox-relay.ts';
 import { outboxBacklog } from './modules/outbox/outbox.repository.ts';
+import { createHttpFetchTool } from './modules/tools/definitions/http-fetch.ts';
+import { createSsrfStage } from './modules/decisions/stages/ssrf-stage.ts';
+import {
+  createInjectionStage,
+  createProvenanceStage,
+  createSecretStage,
+} from './modules/safety/safety-stages.ts';
+import type { ToolTraits } from './modules/safety/safety-stages.ts';
+import { classifyAddress } from './modules/safety/ip-policy.ts';
+import { redactValue } from './modules/safety/redaction.ts';
+import { detectInjection } from './modules/safety/injection-detector.ts';
+import { createModerationClient } from './modules/moderation/moderation-client.ts';
+import { createModerationStage } from './modules/moderation/moderation-stage.ts';
+import { createModerationClassifier } from './modules/moderation/moderation-classifier.ts';
+import { createOpenAiModerationAdapter } from './modules/moderation/openai-moderation-adapter.ts';
+import { buildModerationApp } from './modules/moderation/moderation-app.ts';
+import type { SafeFetchPolicy } from './platform/http/safe-fetch.ts';
+import { createTelemetry, type Telemetry } from './platform/telemetry.ts';
+import { tracePool, withRedisSpan, withSpan } from './platform/traced.ts';
+import { BREAKER_STATE_VALUE } from './platform/metrics.ts';
 import { buildApp } from './app.ts';
 
 export interface ContainerOptions {
   logger?: Logger;
   // Tests turn LISTEN/NOTIFY and background refresh off when they drive things by hand.
   background?: boolean;
+  // Created by main before the logger, so log lines carry trace ids; off when not given.
+  telemetry?: Telemetry;
+  // DNS for http.fetch and the SSRF check. Only the red-team runner and tests replace it,
+  // at the boundary, with a fixed table.
+  resolveHost?: SafeFetchPolicy['resolve'];
 }
+
+const FETCH_MAX_BYTES = 256 * 1024;
+const FETCH_CONTENT_TYPES = ['text/*', 'application/json', 'application/xml', 'application/xhtml+xml'];
 
 // Builds every dependency once, in one place, from the config. Every role uses it; roles
 // differ only in which consumers (HTTP listener, worker, relay) they start.
@@ -62,7 +90,17 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     buildInfo: { version: config.version, role: config.role },
     onCollectorError: (name, err) => logger.debug({ collector: name, err }, 'metrics collector failed'),
   });
-  const pool = createPool({
+  const telemetry =
+    options.telemetry ??
+    createTelemetry({
+      enabled: false,
+      serviceName: config.telemetry.serviceName,
+      serviceVersion: config.version,
+      role: config.role,
+      sampleRatio: 0,
+    });
+  const { tracer } = telemetry;
+  const rawPool = createPool({
     connectionString: config.databaseUrl,
     max: config.db.poolMax,
     statementTimeoutMs: config.db.statementTimeoutMs,
@@ -70,6 +108,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     applicationName: `airlock-${config.role}`,
     logger,
   });
+  const pool = telemetry.enabled ? tracePool(rawPool, tracer) : rawPool;
   const redisError = (client: string) => () => metrics.redisErrors.inc({ client });
   const cacheRedis = createRedis(config.redisUrl, 'cache', {
     logger,
@@ -124,10 +163,49 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
           listen: background,
         });
 
-  const tools = createToolRegistry([notesCreate, emailSend, paymentsRefund, filesDelete]);
+  const fetchPolicy: Omit<SafeFetchPolicy, 'isHostAllowed'> = {
+    classifyAddress,
+    allowPrivateCidrs: config.fetch.allowPrivateCidrs,
+    timeoutMs: config.worker.toolTimeoutMs,
+    maxBytes: FETCH_MAX_BYTES,
+    maxRedirects: 3,
+    allowedContentTypes: FETCH_CONTENT_TYPES,
+    resolve: options.resolveHost,
+  };
+  const httpFetch = createHttpFetchTool({
+    fetchPolicy,
+    scanBody: (text) => {
+      const families = [...new Set(detectInjection(text).map((finding) => finding.family))];
+      return { flagged: families.length > 0, families };
+    },
+  });
+  const tools = createToolRegistry([notesCreate, emailSend, paymentsRefund, filesDelete, httpFetch]);
   const toolNames = new Set(tools.names());
+  // Unknown tools are treated as the most dangerous kind.
+  const toolTraits: ToolTraits = {
+    isSideEffecting: (tool) => tools.get(tool)?.sideEffecting ?? true,
+    isOutbound: (tool) => tools.get(tool)?.outbound ?? true,
+  };
   const auth = createAuthService({ pool, knownTools: () => tools.names() });
-  const guard = createRoleGuard(auth);
+  const guard = createRoleGuard({
+    authenticate: (header) => withSpan(tracer, 'auth', {}, () => auth.authenticate(header)),
+    requireRole: auth.requireRole,
+  });
+
+  const moderation = createModerationClient({
+    baseUrl: config.moderationUrl,
+    timeoutMs: config.moderationTimeoutMs,
+    breaker: config.moderationBreaker,
+    logger,
+    onStateChange: (state) =>
+      metrics.circuitBreakerState.set(
+        { dependency: 'moderation' },
+        BREAKER_STATE_VALUE[state === 'half_open' ? 'half-open' : state],
+      ),
+    observeCall: (outcome, seconds) =>
+      metrics.dependencyRequestDuration.observe({ dependency: 'moderation', outcome }, seconds),
+  });
+  metrics.circuitBreakerState.set({ dependency: 'moderation' }, BREAKER_STATE_VALUE.closed);
   const audit = createAuditService({ pool });
   const policies = createPolicyService({ pool });
   const pipeline = createDecisionPipeline({
@@ -136,17 +214,28 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       createKillSwitchStage({ flags }),
       createRolloutGateStage({ flags }),
       createUserReportsStage({ db: pool }),
+      createSsrfStage({ fetchPolicy }),
+      createInjectionStage({ tools: toolTraits }),
+      createProvenanceStage({ tools: toolTraits }),
+      createSecretStage({ tools: toolTraits }),
+      createModerationStage({ client: moderation }),
     ],
     logger,
+    tracer,
     observeStage: (stage, seconds) => metrics.decisionStageDuration.observe({ stage }, seconds),
   });
-  const cache = createActionCache({
+  const rawCache = createActionCache({
     redis: cacheRedis,
     prefix: config.redisPrefix,
     ttlSeconds: config.cache.actionTtlSeconds,
     logger,
     onResult: (result) => metrics.cacheRequests.inc({ cache: 'action', result }),
   });
+  const cache: typeof rawCache = {
+    get: (tenantId, id) => withRedisSpan(tracer, 'GET', () => rawCache.get(tenantId, id)),
+    put: (tenantId, view, version) =>
+      withRedisSpan(tracer, 'EVAL', () => rawCache.put(tenantId, view, version)),
+  };
   const rateLimiter = createRateLimiter({
     redis: cacheRedis,
     prefix: config.redisPrefix,
@@ -162,7 +251,10 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     cache,
     idempotencyLeaseMs: config.idempotency.leaseMs,
     admission: (principal, input, policy) =>
-      rateLimiter.consume(principal.tenantId, input.user_id, policy.rate_limit_per_user_per_minute),
+      withRedisSpan(tracer, 'EVAL', () =>
+        rateLimiter.consume(principal.tenantId, input.user_id, policy.rate_limit_per_user_per_minute),
+      ),
+    traceContext: telemetry.injectContext,
     observeDecision: (tool, decision) => {
       const toolLabel = boundedLabel(tool, toolNames);
       metrics.decisions.inc({ tool: toolLabel, outcome: decision.outcome });
@@ -175,7 +267,10 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     tools,
     policies,
     toolTimeoutMs: config.worker.toolTimeoutMs,
-    redact: (result) => result,
+    // Tool output leaves the sandbox through the API: secrets, card numbers, phone numbers
+    // and addresses outside the tenant's own domains are masked before it is stored.
+    redact: (result, { policy }) =>
+      redactValue(result, { tenantEmailDomains: policy.email_allowed_domains }) as Record<string, unknown>,
     onChange: actions.onChange,
     isKilled: (tool, tenantId) =>
       flags.isEnabled('kill-switch.all', { tenantId }) ||
@@ -197,7 +292,11 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     },
   });
 
-  const reviews = createReviewsService({ pool, onChange: actions.onChange });
+  const reviews = createReviewsService({
+    pool,
+    onChange: actions.onChange,
+    traceContext: telemetry.injectContext,
+  });
   const reports = createReportsService({
     pool,
     knownTools: () => tools.names(),
@@ -208,6 +307,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     queue,
     onChange: actions.onChange,
     onReplay: () => metrics.deadLetterReplays.inc(),
+    traceContext: telemetry.injectContext,
   });
 
   const flagsService = createFlagsService({ flags, pool, logger });
@@ -276,6 +376,33 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
           seconds,
         ),
       onLoadShed: () => metrics.loadShed.inc(),
+      tracer: telemetry.enabled ? tracer : undefined,
+    });
+  }
+
+  // The moderation role's app. The classifier is local unless OPENAI_API_KEY is set.
+  // Drills degrade it through chaos flags, read on every request.
+  function createModerationApi() {
+    const classifier = config.openAiApiKey
+      ? createOpenAiModerationAdapter({
+          apiKey: config.openAiApiKey,
+          timeoutMs: config.moderationTimeoutMs * 5,
+        })
+      : createModerationClassifier();
+    return buildModerationApp({
+      logger: logger.child({ component: 'moderation' }),
+      classifier,
+      registry: metrics.registry,
+      isDraining: () => draining,
+      observeRequest: (route, method, statusCode, seconds) =>
+        metrics.httpRequestDuration.observe(
+          { route, method, status_class: statusClassOf(statusCode) },
+          seconds,
+        ),
+      faults: {
+        latencyMs: () => (flags.isEnabled('chaos.moderation-slow') ? 1_500 : 0),
+        failRate: () => (flags.isEnabled('chaos.moderation-errors') ? 1 : 0),
+      },
     });
   }
 
@@ -294,7 +421,18 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
 
   function createExecutionWorker() {
     const connection = createRedis(config.redisUrl, 'worker', { logger, onError: redisError('worker') });
-    const worker = createWorker<ExecuteJobPayload>(EXECUTE_QUEUE, createExecuteProcessor({ execution }), {
+    const processor = createExecuteProcessor({ execution });
+    // The job joins the trace of the request that queued it, through the carrier in its data.
+    const traced = (job: Parameters<typeof processor>[0]) =>
+      telemetry.withExtractedContext(job.data.trace_context, () =>
+        withSpan(
+          tracer,
+          'job.execute',
+          { 'airlock.attempt': job.attemptsMade + 1, 'airlock.max_attempts': job.opts.attempts ?? 1 },
+          () => processor(job),
+        ),
+      );
+    const worker = createWorker<ExecuteJobPayload>(EXECUTE_QUEUE, traced, {
       connection,
       prefix: queuePrefix,
       concurrency: config.worker.concurrency,
@@ -313,6 +451,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
   }
 
   async function close(): Promise<void> {
+    await moderation.close().catch(() => undefined);
     await flags.close();
     await queue.close().catch(() => undefined);
     cacheRedis.disconnect();
@@ -337,7 +476,9 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     dlq,
     flagsService,
     execution,
+    telemetry,
     createApi,
+    createModerationApi,
     createRelay,
     createExecutionWorker,
     setDraining: (value: boolean) => {

@@ -2,6 +2,8 @@ import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { ensureDatabase, migrate } from './platform/migrator.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { buildContainer } from './container.ts';
+import { createTelemetry } from './platform/telemetry.ts';
+import { redactText } from './modules/safety/redaction.ts';
 
 // One entry point for every role: `node src/main.ts [api|worker|moderation|all]`, or
 // AIRLOCK_ROLE. The role decides which consumers start; the container is the same.
@@ -16,8 +18,23 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel, base: { service: 'airlock', role: config.role } });
+  // Telemetry first, so every log line can carry the active trace and span ids.
+  const telemetry = createTelemetry({
+    enabled: config.telemetry.enabled,
+    otlpEndpoint: config.telemetry.otlpEndpoint,
+    serviceName: config.telemetry.serviceName,
+    serviceVersion: config.version,
+    role: config.role,
+    sampleRatio: config.telemetry.sampleRatio,
+    redact: (value) => redactText(value),
+  });
+  const logger = createLogger({
+    level: config.logLevel,
+    base: { service: 'airlock', role: config.role },
+    mixin: telemetry.enabled ? telemetry.logMixin : undefined,
+  });
   const lifecycle = createLifecycle(logger, config.http.shutdownTimeoutMs);
+  lifecycle.onStop(() => telemetry.shutdown());
   const runs = (...roles: Config['role'][]) => roles.includes(config.role) && !lifecycle.stopping();
 
   // Migrate before anything connects: listeners and pools need the database to exist.
@@ -28,8 +45,14 @@ async function main(): Promise<void> {
   }
   if (lifecycle.stopping()) return lifecycle.finish();
 
-  const container = buildContainer(config, { logger });
+  const container = buildContainer(config, { logger, telemetry });
   lifecycle.onStop(() => container.close());
+
+  if (runs('all', 'moderation')) {
+    const moderation = container.createModerationApi();
+    lifecycle.onStop(() => moderation.close());
+    await moderation.listen({ host: config.host, port: config.moderationPort });
+  }
 
   if (runs('all', 'worker')) {
     const relay = container.createRelay();

@@ -96,7 +96,7 @@ describe('crash safety', () => {
             await probe.query('ROLLBACK');
           }
         },
-        { what: 'the relay to hold the outbox row mid-publish' },
+        { timeoutMs: 20_000, what: 'the relay to hold the outbox row mid-publish' },
       );
     } finally {
       await probe.end();
@@ -149,8 +149,11 @@ describe('crash safety', () => {
   it('when SIGTERM arrives, then readiness turns 503, the process drains and exits 0', async () => {
     const service = startChildService('all', { ...env, SHUTDOWN_DELAY_MS: '1500' });
     children.push(service);
-    const line = await service.waitForLog(/Server listening at http:\/\/127\.0\.0\.1:\d+/);
-    const base = line.replace('Server listening at ', '');
+    // The API's listener, not the moderation service's (which logs with component moderation).
+    const line = await service.waitForLog(
+      /^(?!.*"component":"moderation").*Server listening at http:\/\/127\.0\.0\.1:\d+/m,
+    );
+    const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
     // Readiness asks Postgres and Redis with a 1 s budget; on a loaded machine the first
     // answer may still be 503, so wait for it to turn ready.
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, { what: 'readiness' });

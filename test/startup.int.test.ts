@@ -4,7 +4,8 @@ import { createTestDatabase, testEnv, waitFor } from './helpers/test-env.ts';
 import { databaseExists, dropDatabase, queryOnce, scratchDatabaseUrl } from './helpers/scratch-database.ts';
 import { readMigrations } from '../src/platform/migrator.ts';
 
-const LISTENING = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/;
+// The API's listener; the moderation service logs its own with component moderation.
+const LISTENING = /^(?!.*"component":"moderation").*Server listening at (http:\/\/127\.0\.0\.1:\d+)/m;
 
 // The service as `npm start` runs it: a real process, configured only through the environment.
 describe('start-up', { timeout: 90_000 }, () => {

@@ -242,9 +242,19 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
 }
 
 function telemetryConfig(env: Env): Config['telemetry'] {
-  const endpoint = optional(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? optional(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (endpoint) url(env, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT', '', ['http:', 'https:']);
-  const disabled = str(env, 'OTEL_SDK_DISABLED', 'false') === 'true' || str(env, 'OTEL_TRACES_EXPORTER', 'otlp') === 'none';
+  const endpoint =
+    optional(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? optional(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (endpoint)
+    url(
+      env,
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+        ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+        : 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      '',
+      ['http:', 'https:'],
+    );
+  const disabled =
+    str(env, 'OTEL_SDK_DISABLED', 'false') === 'true' || str(env, 'OTEL_TRACES_EXPORTER', 'otlp') === 'none';
   const ratioRaw = str(env, 'OTEL_TRACES_SAMPLER_ARG', '1');
   const sampleRatio = Number(ratioRaw);
   if (!Number.isFinite(sampleRatio) || sampleRatio < 0 || sampleRatio > 1) {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
 import { quoteIdentifier, withDatabase } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { buildContainer, type Container } from '../../src/container.ts';
+import { buildContainer, type Container, type ContainerOptions } from '../../src/container.ts';
 
 export const uniqueSuffix = () => `${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
 
@@ -69,12 +70,26 @@ export interface TestStack {
 // The real app on a real database and Redis, called through inject(). The worker and
 // relay start only when asked, so tests can stop the world between commit and execution.
 export async function startTestStack(
-  options: { env?: Record<string, string>; worker?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    worker?: boolean;
+    // The moderation service runs on a port of its own, as in production; a test about its
+    // outage can leave it out.
+    moderation?: boolean;
+    resolveHost?: ContainerOptions['resolveHost'];
+  } = {},
 ): Promise<TestStack> {
   const db = await createTestDatabase();
-  const config = testConfig(db.url, options.env);
+  const moderationPort = await freePort();
+  const config = testConfig(db.url, {
+    MODERATION_PORT: String(moderationPort),
+    MODERATION_URL: `http://127.0.0.1:${moderationPort}`,
+    ...options.env,
+  });
   const logger = createLogger({ level: config.logLevel });
-  const container = buildContainer(config, { logger });
+  const container = buildContainer(config, { logger, resolveHost: options.resolveHost });
+  const moderation = options.moderation === false ? undefined : container.createModerationApi();
+  await moderation?.listen({ host: '127.0.0.1', port: moderationPort });
   const app = await container.createApi();
   await app.ready();
   const relay = options.worker ? container.createRelay() : undefined;
@@ -88,12 +103,24 @@ export async function startTestStack(
     databaseUrl: db.url,
     async close() {
       await app.close();
+      await moderation?.close();
       await relay?.stop();
       await worker?.close(5_000);
       await container.close();
       await db.drop();
     },
   };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export async function createKey(

@@ -1,4 +1,6 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from '../../platform/logger.ts';
+import { withSpan } from '../../platform/traced.ts';
 import {
   OUTCOME_RANK,
   type Decision,
@@ -27,11 +29,15 @@ export function createDecisionPipeline(deps: {
   stages: readonly DecisionStage[];
   logger: Logger;
   observeStage?: StageObserver;
+  tracer?: Tracer;
 }): DecisionPipeline {
   async function run(stage: DecisionStage, input: DecisionInput): Promise<StageResult> {
     const started = performance.now();
     try {
-      return await stage.evaluate(input);
+      // Inside the try: a span records the error before the fail-closed path swallows it.
+      return deps.tracer
+        ? await withSpan(deps.tracer, `decide ${stage.name}`, {}, () => stage.evaluate(input))
+        : await stage.evaluate(input);
     } catch (err) {
       deps.logger.error({ err, stage: stage.name }, 'decision stage failed; failing closed');
       return {

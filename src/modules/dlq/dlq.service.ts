@@ -34,6 +34,7 @@ export function createDlqService(deps: {
   queue: Pick<Queue<ExecuteJobPayload>, 'getFailed' | 'getJob'>;
   onChange: ActionChangeListener;
   onReplay?: () => void;
+  traceContext?: () => Record<string, string> | null;
 }) {
   async function list(limit = 100): Promise<DeadLetter[]> {
     const jobs = await deps.queue.getFailed(0, Math.min(limit, MAX_LIST) - 1);
@@ -75,7 +76,13 @@ export function createDlqService(deps: {
         actor,
         data: { dead_letter_job_id: jobId },
       });
-      await enqueueOutboxMessage(tx, { tenantId, actionId, topic: EXECUTE_ACTION_TOPIC, payload: {} });
+      await enqueueOutboxMessage(tx, {
+        tenantId,
+        actionId,
+        topic: EXECUTE_ACTION_TOPIC,
+        payload: {},
+        traceContext: deps.traceContext?.() ?? null,
+      });
       return action;
     });
     await job.remove();

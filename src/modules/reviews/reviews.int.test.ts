@@ -178,7 +178,9 @@ describe('reviews: decisions that need a human, and the reviewer API', () => {
       expect(rows).toEqual([{ to_address: 'partner@elsewhere.example', subject: 'Hello' }]);
       const read = (await api.get(agent.key, `/v1/actions/${action.id}`)).json();
       expect(read.status).toBe('succeeded');
-      expect(read.result).toMatchObject({ to: 'partner@elsewhere.example' });
+      // The mailbox has the real recipient; the result shown through the API masks an address
+      // outside the tenant's domains.
+      expect(read.result).toMatchObject({ to: '[REDACTED_EMAIL]' });
     });
 
     it('when an admin approves a high refund, then it is written to the refunds ledger once', async () => {

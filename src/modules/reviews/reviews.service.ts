@@ -10,7 +10,11 @@ import { EXECUTE_ACTION_TOPIC, enqueueOutboxMessage } from '../outbox/outbox.rep
 
 export type ReviewDecision = 'approve' | 'reject';
 
-export function createReviewsService(deps: { pool: Pool; onChange: ActionChangeListener }) {
+export function createReviewsService(deps: {
+  pool: Pool;
+  onChange: ActionChangeListener;
+  traceContext?: () => Record<string, string> | null;
+}) {
   const { pool } = deps;
 
   async function listPending(
@@ -62,7 +66,13 @@ export function createReviewsService(deps: { pool: Pool; onChange: ActionChangeL
         },
       });
       if (decision === 'approve') {
-        await enqueueOutboxMessage(tx, { tenantId, actionId, topic: EXECUTE_ACTION_TOPIC, payload: {} });
+        await enqueueOutboxMessage(tx, {
+          tenantId,
+          actionId,
+          topic: EXECUTE_ACTION_TOPIC,
+          payload: {},
+          traceContext: deps.traceContext?.() ?? null,
+        });
       }
       return action;
     });
