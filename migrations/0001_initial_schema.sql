@@ -73,12 +73,14 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_unpublished_idx ON outbox (id) WHERE published_at IS NULL;
 
--- The audit log is one SHA-256 hash chain per tenant. audit_heads holds each chain's tip;
--- locking that row serialises appends within a tenant and nowhere else.
+-- The audit log is one SHA-256 hash chain per tenant. audit_heads holds each chain's tip
+-- (and the hash before it, so one statement can append); locking that row serialises
+-- appends within a tenant and nowhere else.
 CREATE TABLE IF NOT EXISTS audit_heads (
   tenant_id  uuid PRIMARY KEY REFERENCES tenants (id),
   last_seq   bigint NOT NULL,
-  last_hash  text NOT NULL
+  last_hash  text NOT NULL,
+  prev_hash  text NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit_events (
   tenant_id   uuid NOT NULL REFERENCES tenants (id),

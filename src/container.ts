@@ -1,4 +1,5 @@
 import type { Config } from './platform/config.ts';
+import type { DestinationStream } from 'pino';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createPool } from './platform/db.ts';
 import { createRedis } from './platform/redis.ts';
@@ -44,6 +45,7 @@ import {
 import { attachExecutionWorker } from './modules/execution/execution.worker.ts';
 import { createOutboxRelay } from './modules/outbox/outbox-relay.ts';
 import { outboxBacklog } from './modules/outbox/outbox.repository.ts';
+import { createOutboxNotifier } from './modules/outbox/outbox-notifier.ts';
 import { createHttpFetchTool } from './modules/tools/definitions/http-fetch.ts';
 import { createSsrfStage } from './modules/decisions/stages/ssrf-stage.ts';
 import {
@@ -53,7 +55,7 @@ import {
 } from './modules/safety/safety-stages.ts';
 import type { ToolTraits } from './modules/safety/safety-stages.ts';
 import { classifyAddress } from './modules/safety/ip-policy.ts';
-import { redactValue } from './modules/safety/redaction.ts';
+import { REDACT_PATHS, redactForLog, redactValue } from './modules/safety/redaction.ts';
 import { detectInjection } from './modules/safety/injection-detector.ts';
 import { createModerationClient } from './modules/moderation/moderation-client.ts';
 import { createModerationStage } from './modules/moderation/moderation-stage.ts';
@@ -80,12 +82,25 @@ export interface ContainerOptions {
 const FETCH_MAX_BYTES = 256 * 1024;
 const FETCH_CONTENT_TYPES = ['text/*', 'application/json', 'application/xml', 'application/xhtml+xml'];
 
+// The service's logger: JSON lines, censored by path and scrubbed by content, so a secret
+// or an address that reaches a log call by accident never reaches the line.
+export function createServiceLogger(
+  config: Config,
+  options: { destination?: DestinationStream; mixin?: () => Record<string, unknown> } = {},
+): Logger {
+  return createLogger({
+    level: config.logLevel,
+    base: { service: 'airlock', role: config.role },
+    destination: options.destination,
+    mixin: options.mixin,
+    redaction: { paths: REDACT_PATHS, scrub: (fields) => redactForLog(fields) },
+  });
+}
+
 // Builds every dependency once, in one place, from the config. Every role uses it; roles
 // differ only in which consumers (HTTP listener, worker, relay) they start.
 export function buildContainer(config: Config, options: ContainerOptions = {}) {
-  const logger =
-    options.logger ??
-    createLogger({ level: config.logLevel, base: { service: 'airlock', role: config.role } });
+  const logger = options.logger ?? createServiceLogger(config);
   const metrics: Metrics = createMetrics({
     buildInfo: { version: config.version, role: config.role },
     onCollectorError: (name, err) => logger.debug({ collector: name, err }, 'metrics collector failed'),
@@ -243,7 +258,9 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     onLimited: () => metrics.rateLimited.inc(),
     onUnavailable: () => metrics.redisErrors.inc({ client: 'rate_limiter' }),
   });
+  const notifyOutbox = createOutboxNotifier({ db: pool, logger });
   const actions = createActionsService({
+    notifyOutbox,
     pool,
     tools,
     pipeline,
@@ -293,6 +310,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
   });
 
   const reviews = createReviewsService({
+    notifyOutbox,
     pool,
     onChange: actions.onChange,
     traceContext: telemetry.injectContext,
@@ -303,6 +321,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     onReport: (tool, reason) => metrics.reports.inc({ tool: boundedLabel(tool, toolNames), reason }),
   });
   const dlq = createDlqService({
+    notifyOutbox,
     pool,
     queue,
     onChange: actions.onChange,
@@ -354,6 +373,14 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     { name: 'redis', check: async () => void (await cacheRedis.ping()) },
   ];
 
+  const observeRequest = config.telemetry.requestMetrics
+    ? (route: string, method: string, statusCode: number, seconds: number) =>
+        metrics.httpRequestDuration.observe(
+          { route, method, status_class: statusClassOf(statusCode) },
+          seconds,
+        )
+    : undefined;
+
   function createApi(options: { exposeApi?: boolean } = {}) {
     return buildApp({
       exposeApi: options.exposeApi,
@@ -370,11 +397,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       readiness,
       isDraining: () => draining,
       metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
-      observeRequest: (route, method, statusCode, seconds) =>
-        metrics.httpRequestDuration.observe(
-          { route, method, status_class: statusClassOf(statusCode) },
-          seconds,
-        ),
+      observeRequest,
       onLoadShed: () => metrics.loadShed.inc(),
       tracer: telemetry.enabled ? tracer : undefined,
     });
@@ -394,11 +417,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       classifier,
       registry: metrics.registry,
       isDraining: () => draining,
-      observeRequest: (route, method, statusCode, seconds) =>
-        metrics.httpRequestDuration.observe(
-          { route, method, status_class: statusClassOf(statusCode) },
-          seconds,
-        ),
+      observeRequest,
       faults: {
         latencyMs: () => (flags.isEnabled('chaos.moderation-slow') ? 1_500 : 0),
         failRate: () => (flags.isEnabled('chaos.moderation-errors') ? 1 : 0),

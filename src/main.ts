@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { ensureDatabase, migrate } from './platform/migrator.ts';
-import { createLogger, type Logger } from './platform/logger.ts';
-import { buildContainer } from './container.ts';
+import type { Logger } from './platform/logger.ts';
+import { buildContainer, createServiceLogger } from './container.ts';
 import { createTelemetry } from './platform/telemetry.ts';
 import { redactText } from './modules/safety/redaction.ts';
 
@@ -28,11 +28,7 @@ async function main(): Promise<void> {
     sampleRatio: config.telemetry.sampleRatio,
     redact: (value) => redactText(value),
   });
-  const logger = createLogger({
-    level: config.logLevel,
-    base: { service: 'airlock', role: config.role },
-    mixin: telemetry.enabled ? telemetry.logMixin : undefined,
-  });
+  const logger = createServiceLogger(config, { mixin: telemetry.enabled ? telemetry.logMixin : undefined });
   const lifecycle = createLifecycle(logger, config.http.shutdownTimeoutMs);
   lifecycle.onStop(() => telemetry.shutdown());
   const runs = (...roles: Config['role'][]) => roles.includes(config.role) && !lifecycle.stopping();

@@ -76,10 +76,17 @@ describe('crash safety', () => {
     proxies.push(proxy);
     const proxiedRedis = `redis://127.0.0.1:${proxy.port}${redis.pathname}`;
     const first = worker({ REDIS_URL: proxiedRedis });
-    await first.waitForLog(/worker and outbox relay started/);
+    // Ready means its Redis connections answered through the proxy: only then is a hang a
+    // hang mid-publish rather than a connection that never came up.
+    const listening = await first.waitForLog(/Server listening at http:\/\/127\.0\.0\.1:\d+/);
+    const health = /http:\/\/127\.0\.0\.1:\d+/.exec(listening)![0];
+    await waitFor(async () => (await fetch(`${health}/readyz`).catch(() => null))?.status === 200, {
+      what: 'the worker to be ready',
+    });
 
     // Redis hangs: the relay will lock the row, call BullMQ, and wait there.
     proxy.pause();
+
     const id = await propose('survives a relay crash');
     const probe = new pg.Client({ connectionString: stack.databaseUrl });
     await probe.connect();

@@ -34,6 +34,9 @@ export interface Config {
     readonly otlpEndpoint: string | undefined;
     readonly serviceName: string;
     readonly sampleRatio: number;
+    // Per-request RED metrics. Only the telemetry-overhead benchmark turns them off, to
+    // measure what they cost; the alerts depend on them.
+    readonly requestMetrics: boolean;
   };
   readonly unleashUrl: string | undefined;
   readonly unleashApiToken: string | undefined;
@@ -265,6 +268,7 @@ function telemetryConfig(env: Env): Config['telemetry'] {
     otlpEndpoint: endpoint,
     serviceName: str(env, 'OTEL_SERVICE_NAME', 'airlock'),
     sampleRatio,
+    requestMetrics: oneOf(env, 'AIRLOCK_REQUEST_METRICS', 'on', ['on', 'off'] as const) === 'on',
   };
 }
 

@@ -3,16 +3,14 @@ import type { LogLevel } from './config.ts';
 
 export type { Logger };
 
-// Paths pino censors before a line is written. Keys never reach a log line; request
-// bodies are not logged at all (see the access log in app.ts), so these guard the
-// places where a careless log call could still pass one.
-export const REDACT_PATHS = [
+// Paths pino censors before a line is written, whatever a careless log call passes.
+// Request bodies are never logged (see the access log in platform/http/http-server.ts).
+// The safety module's fuller list (src/modules/safety/redaction.ts) is passed in by main.
+export const BASE_REDACT_PATHS: readonly string[] = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
   'authorization',
-  'key',
-  '*.key',
   'apiKey',
   '*.apiKey',
   'password',
@@ -23,20 +21,34 @@ export const REDACT_PATHS = [
   '*.secret',
 ];
 
+export interface LogRedaction {
+  // Censored by location, before serialisation.
+  paths: readonly string[];
+  // Censors by content (secrets, card numbers, addresses) in every line's own fields.
+  scrub?: (fields: Record<string, unknown>) => unknown;
+}
+
 export function createLogger(options: {
   level: LogLevel;
   base?: Record<string, unknown>;
   destination?: DestinationStream;
   // Adds fields to every line, e.g. the active trace and span ids.
   mixin?: () => Record<string, unknown>;
+  redaction?: LogRedaction;
 }): Logger {
+  const scrub = options.redaction?.scrub;
   return pino(
     {
       level: options.level,
       base: options.base ?? {},
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        ...(scrub
+          ? { log: (fields: Record<string, unknown>) => scrub(fields) as Record<string, unknown> }
+          : {}),
+      },
+      redact: { paths: [...(options.redaction?.paths ?? BASE_REDACT_PATHS)], censor: '[REDACTED]' },
       ...(options.mixin ? { mixin: options.mixin } : {}),
     },
     options.destination,

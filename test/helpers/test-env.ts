@@ -4,8 +4,14 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
 import { quoteIdentifier, withDatabase } from '../../src/platform/db.ts';
-import { createLogger } from '../../src/platform/logger.ts';
-import { buildContainer, type Container, type ContainerOptions } from '../../src/container.ts';
+import {
+  buildContainer,
+  createServiceLogger,
+  type Container,
+  type ContainerOptions,
+} from '../../src/container.ts';
+import type { Telemetry } from '../../src/platform/telemetry.ts';
+import type { DestinationStream } from 'pino';
 
 export const uniqueSuffix = () => `${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
 
@@ -77,6 +83,11 @@ export async function startTestStack(
     // outage can leave it out.
     moderation?: boolean;
     resolveHost?: ContainerOptions['resolveHost'];
+    // Tracing on, e.g. with an in-memory exporter; off when not given. The service logger
+    // then carries trace and span ids, as in main.
+    telemetry?: Telemetry;
+    // Where the service logger writes (stdout when not given); LOG_LEVEL in env sets its level.
+    logDestination?: DestinationStream;
   } = {},
 ): Promise<TestStack> {
   const db = await createTestDatabase();
@@ -86,8 +97,12 @@ export async function startTestStack(
     MODERATION_URL: `http://127.0.0.1:${moderationPort}`,
     ...options.env,
   });
-  const logger = createLogger({ level: config.logLevel });
-  const container = buildContainer(config, { logger, resolveHost: options.resolveHost });
+  const telemetry = options.telemetry;
+  const logger = createServiceLogger(config, {
+    destination: options.logDestination,
+    mixin: telemetry?.enabled ? telemetry.logMixin : undefined,
+  });
+  const container = buildContainer(config, { logger, resolveHost: options.resolveHost, telemetry });
   const moderation = options.moderation === false ? undefined : container.createModerationApi();
   await moderation?.listen({ host: '127.0.0.1', port: moderationPort });
   const app = await container.createApi();
@@ -151,5 +166,16 @@ export function authHeaders(key: string, idempotencyKey?: string): Record<string
     authorization: `Bearer ${key}`,
     'content-type': 'application/json',
     ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+  };
+}
+
+// An in-memory destination for the service logger: every JSON line it would have written.
+export function createLogCapture() {
+  const lines: string[] = [];
+  const destination: DestinationStream = { write: (line: string) => void lines.push(line) };
+  return {
+    destination,
+    lines,
+    records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }

@@ -72,6 +72,8 @@ export function createActionsService(deps: {
   admission?: AdmissionCheck;
   observeDecision?: ProposalObserver;
   traceContext?: () => Record<string, string> | null;
+  // Wakes the relay after a commit that wrote to the outbox.
+  notifyOutbox?: () => void;
 }) {
   const { pool } = deps;
 
@@ -159,13 +161,6 @@ export function createActionsService(deps: {
       };
       await withTransaction(pool, async (tx) => {
         await insertAction(tx, action);
-        await appendAuditEvent(tx, {
-          tenantId,
-          actionId: action.id,
-          type: 'action.proposed',
-          actor: `key:${principal.keyId}`,
-          data: { tool: tool.name, user_id: input.user_id, status, decision },
-        });
         if (status === 'queued') {
           await enqueueOutboxMessage(tx, {
             tenantId,
@@ -183,7 +178,16 @@ export function createActionsService(deps: {
             'This request outlived its Idempotency-Key lease and another request took the key over.',
           );
         }
+        // Last: it locks the tenant's audit head until COMMIT.
+        await appendAuditEvent(tx, {
+          tenantId,
+          actionId: action.id,
+          type: 'action.proposed',
+          actor: `key:${principal.keyId}`,
+          data: { tool: tool.name, user_id: input.user_id, status, decision },
+        });
       });
+      if (status === 'queued') deps.notifyOutbox?.();
       deps.observeDecision?.(tool.name, decision);
       await onChange(action);
       return { action: toActionView(action), replayed: false };

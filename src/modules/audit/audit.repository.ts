@@ -33,70 +33,81 @@ interface AuditRow {
   hash: string;
 }
 
-// The hash covers every field a reader relies on, plus the tenant and the previous hash:
-// changing, deleting or reordering any event breaks every hash after it.
-export function hashEvent(tenantId: string, event: Omit<AuditEvent, 'hash'>): string {
+// An event's hash chains the previous hash, its sequence number and a hash of its content
+// (every field a reader relies on, and the tenant): changing, deleting or reordering any
+// event breaks every hash after it. The chaining step is simple enough to run in SQL, so an
+// append is one statement; both sides must build the same string.
+export function contentHash(tenantId: string, event: Omit<AuditEvent, 'hash' | 'seq' | 'prev_hash'>): string {
   return sha256Hex(
     canonicalJson({
       tenant_id: tenantId,
-      seq: event.seq,
       action_id: event.action_id,
       type: event.type,
       actor: event.actor,
       data: event.data,
       created_at: event.created_at,
-      prev_hash: event.prev_hash,
     }),
   );
 }
 
-// Must run inside the caller's transaction: the event commits or rolls back with the
-// change it records. The head row lock serialises appends per tenant.
+export function chainHash(prevHash: string, seq: number, content: string): string {
+  return sha256Hex(`${prevHash}:${seq}:${content}`);
+}
+
+export function hashEvent(tenantId: string, event: Omit<AuditEvent, 'hash'>): string {
+  return chainHash(event.prev_hash, event.seq, contentHash(tenantId, event));
+}
+
+// Must run inside the caller's transaction, as its last statement before COMMIT: the event
+// commits or rolls back with the change it records, and the tenant's head row stays locked
+// from here to the commit, so the shorter that stretch, the more appends a tenant can make.
+// One statement moves the head (creating it on the tenant's first event) and inserts the
+// event chained to it.
 export async function appendAuditEvent(tx: PoolClient, input: AuditEventInput): Promise<AuditEvent> {
-  const head = await lockHead(tx, input.tenantId);
-  const unhashed = {
-    seq: head.last_seq + 1,
+  const data = JSON.parse(JSON.stringify(input.data)) as Record<string, unknown>;
+  const createdAt = new Date().toISOString();
+  const content = contentHash(input.tenantId, {
     action_id: input.actionId,
     type: input.type,
     actor: input.actor,
-    // Round-trip through JSON so the hashed value is exactly what jsonb will give back.
-    data: JSON.parse(JSON.stringify(input.data)) as Record<string, unknown>,
-    created_at: new Date().toISOString(),
-    prev_hash: head.last_hash,
-  };
-  const event: AuditEvent = { ...unhashed, hash: hashEvent(input.tenantId, unhashed) };
-  // One round trip: the event and the new chain tip are written by one statement.
-  await tx.query(
-    `WITH event AS (
-       INSERT INTO audit_events (tenant_id, seq, action_id, type, actor, data, created_at, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    data,
+    created_at: createdAt,
+  });
+  const { rows } = await tx.query<{ seq: number; prev_hash: string; hash: string }>(
+    `WITH head AS (
+       INSERT INTO audit_heads AS h (tenant_id, last_seq, prev_hash, last_hash)
+       VALUES ($1, 1, $7, encode(sha256(convert_to($7 || ':1:' || $8, 'UTF8')), 'hex'))
+       ON CONFLICT (tenant_id) DO UPDATE
+         SET last_seq = h.last_seq + 1,
+             prev_hash = h.last_hash,
+             last_hash = encode(sha256(convert_to(h.last_hash || ':' || (h.last_seq + 1)::text || ':' || $8, 'UTF8')), 'hex')
+       RETURNING last_seq, prev_hash, last_hash
      )
-     UPDATE audit_heads SET last_seq = $2, last_hash = $9 WHERE tenant_id = $1`,
+     INSERT INTO audit_events (tenant_id, seq, action_id, type, actor, data, created_at, prev_hash, hash)
+     SELECT $1, last_seq, $2, $3, $4, $5, $6, prev_hash, last_hash FROM head
+     RETURNING seq, prev_hash, hash`,
     [
       input.tenantId,
-      event.seq,
-      event.action_id,
-      event.type,
-      event.actor,
-      JSON.stringify(event.data),
-      event.created_at,
-      event.prev_hash,
-      event.hash,
+      input.actionId,
+      input.type,
+      input.actor,
+      JSON.stringify(data),
+      createdAt,
+      GENESIS_HASH,
+      content,
     ],
   );
-  return event;
-}
-
-// Locks the tenant's chain tip, creating it on the tenant's first event.
-async function lockHead(tx: PoolClient, tenantId: string): Promise<{ last_seq: number; last_hash: string }> {
-  const select = 'SELECT last_seq, last_hash FROM audit_heads WHERE tenant_id = $1 FOR UPDATE';
-  const existing = await tx.query<{ last_seq: number; last_hash: string }>(select, [tenantId]);
-  if (existing.rows[0]) return existing.rows[0];
-  await tx.query(
-    'INSERT INTO audit_heads (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING',
-    [tenantId, GENESIS_HASH],
-  );
-  return (await tx.query<{ last_seq: number; last_hash: string }>(select, [tenantId])).rows[0]!;
+  const row = rows[0]!;
+  return {
+    seq: row.seq,
+    action_id: input.actionId,
+    type: input.type,
+    actor: input.actor,
+    data,
+    created_at: createdAt,
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
 }
 
 function toEvent(row: AuditRow): AuditEvent {

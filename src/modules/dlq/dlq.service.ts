@@ -35,6 +35,7 @@ export function createDlqService(deps: {
   onChange: ActionChangeListener;
   onReplay?: () => void;
   traceContext?: () => Record<string, string> | null;
+  notifyOutbox?: () => void;
 }) {
   async function list(limit = 100): Promise<DeadLetter[]> {
     const jobs = await deps.queue.getFailed(0, Math.min(limit, MAX_LIST) - 1);
@@ -69,19 +70,20 @@ export function createDlqService(deps: {
         },
       );
       if (!action) return null;
-      await appendAuditEvent(tx, {
-        tenantId,
-        actionId,
-        type: 'action.replayed',
-        actor,
-        data: { dead_letter_job_id: jobId },
-      });
       await enqueueOutboxMessage(tx, {
         tenantId,
         actionId,
         topic: EXECUTE_ACTION_TOPIC,
         payload: {},
         traceContext: deps.traceContext?.() ?? null,
+      });
+      // Last: it locks the tenant's audit head until COMMIT.
+      await appendAuditEvent(tx, {
+        tenantId,
+        actionId,
+        type: 'action.replayed',
+        actor,
+        data: { dead_letter_job_id: jobId },
       });
       return action;
     });
@@ -94,6 +96,7 @@ export function createDlqService(deps: {
         detail: 'the action already finished; job removed',
       };
     }
+    deps.notifyOutbox?.();
     await deps.onChange(requeued);
     deps.onReplay?.();
     return { job_id: jobId, action_id: actionId, replayed: true, detail: 'requeued through the outbox' };

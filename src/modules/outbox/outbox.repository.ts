@@ -13,7 +13,8 @@ export interface OutboxMessage {
   createdAt: Date;
 }
 
-// Written in the caller's transaction; the NOTIFY is delivered only if it commits.
+// Written in the caller's transaction. The caller wakes the relay after its commit (see
+// outbox-notifier.ts); a lost wake-up costs one poll interval, never a message.
 export async function enqueueOutboxMessage(
   tx: PoolClient,
   message: {
@@ -34,7 +35,6 @@ export async function enqueueOutboxMessage(
       message.traceContext ? JSON.stringify(message.traceContext) : null,
     ],
   );
-  await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
   return rows[0]!.id;
 }
 

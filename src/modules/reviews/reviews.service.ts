@@ -14,6 +14,7 @@ export function createReviewsService(deps: {
   pool: Pool;
   onChange: ActionChangeListener;
   traceContext?: () => Record<string, string> | null;
+  notifyOutbox?: () => void;
 }) {
   const { pool } = deps;
 
@@ -53,6 +54,16 @@ export function createReviewsService(deps: {
         if (!existing) throw new NotFoundError('action');
         throw new ConflictError('not_pending', `The action is ${existing.status}, not pending_review.`);
       }
+      if (decision === 'approve') {
+        await enqueueOutboxMessage(tx, {
+          tenantId,
+          actionId,
+          topic: EXECUTE_ACTION_TOPIC,
+          payload: {},
+          traceContext: deps.traceContext?.() ?? null,
+        });
+      }
+      // Last: it locks the tenant's audit head until COMMIT.
       await appendAuditEvent(tx, {
         tenantId,
         actionId,
@@ -65,17 +76,9 @@ export function createReviewsService(deps: {
           reviewed_at: new Date().toISOString(),
         },
       });
-      if (decision === 'approve') {
-        await enqueueOutboxMessage(tx, {
-          tenantId,
-          actionId,
-          topic: EXECUTE_ACTION_TOPIC,
-          payload: {},
-          traceContext: deps.traceContext?.() ?? null,
-        });
-      }
       return action;
     });
+    if (decision === 'approve') deps.notifyOutbox?.();
     await deps.onChange(updated);
     return toActionView(updated);
   }

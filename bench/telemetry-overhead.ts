@@ -1,0 +1,132 @@
+// Telemetry overhead on the hot path, measured in one run so the machine's noise is shared:
+// the same service is started in turn with telemetry off (no request metrics, no tracing)
+// and on (request metrics plus tracing of every request to a local OTLP/HTTP sink), and
+// POST /v1/actions is loaded for the same time in each. Rounds alternate off/on to spread
+// drift; the figure to read is the ratio of on to off.
+//
+//   node bench/telemetry-overhead.ts [--duration 10] [--connections 20] [--rounds 2]
+//
+// Uses DATABASE_URL / REDIS_URL like the service (a database airlock_bench by default),
+// ports 28180-28182 and a sink on 28183. Load goes to 127.0.0.1 only, bounded in time.
+import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import autocannon from 'autocannon';
+import { parseArgs } from '../src/cli/cli-args.ts';
+
+const args = parseArgs(process.argv.slice(2)).options;
+const duration = Number(args.duration ?? 10);
+const connections = Number(args.connections ?? 20);
+const rounds = Number(args.rounds ?? 2);
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/airlock_bench';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/5';
+const PORT = 28180;
+const SINK_PORT = 28183;
+
+let spansBytes = 0;
+const sink = http.createServer((req, res) => {
+  req.on('data', (chunk: Buffer) => (spansBytes += chunk.length));
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+});
+await new Promise<void>((resolve) => sink.listen(SINK_PORT, '127.0.0.1', resolve));
+
+const baseEnv = {
+  PATH: process.env.PATH ?? '',
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  PORT: String(PORT),
+  MODERATION_PORT: String(PORT + 1),
+  MODERATION_URL: `http://127.0.0.1:${PORT + 1}`,
+  WORKER_PORT: String(PORT + 2),
+  LOG_LEVEL: 'warn',
+};
+const modes = {
+  off: { AIRLOCK_REQUEST_METRICS: 'off' },
+  on: { AIRLOCK_REQUEST_METRICS: 'on', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}` },
+} as const;
+
+const key = (
+  JSON.parse(
+    execFileSync(
+      'node',
+      ['src/cli/cli.ts', 'keys', 'create', '--tenant', `bench-${process.pid}`, '--role', 'agent', '--json'],
+      {
+        env: baseEnv,
+        encoding: 'utf8',
+      },
+    ),
+  ) as { key: string }
+).key;
+
+async function measure(mode: keyof typeof modes) {
+  const service = spawn(process.execPath, ['src/main.ts', 'all'], {
+    env: { ...baseEnv, ...modes[mode] },
+    stdio: 'ignore',
+  });
+  try {
+    for (let i = 0; i < 100; i++) {
+      const ready = await fetch(`http://127.0.0.1:${PORT}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ready) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const result = await autocannon({
+      url: `http://127.0.0.1:${PORT}/v1/actions`,
+      method: 'POST',
+      connections,
+      duration,
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+              'idempotency-key': randomUUID(),
+            },
+            body: JSON.stringify({
+              tool: 'notes.create',
+              arguments: { title: 'bench', body: 'telemetry overhead' },
+              user_id: `user-${Math.floor(Math.random() * 100_000)}`,
+            }),
+          }),
+        },
+      ],
+    });
+    return {
+      mode,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+    };
+  } finally {
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.once('exit', resolve));
+  }
+}
+
+const results: Array<Awaited<ReturnType<typeof measure>>> = [];
+for (let round = 0; round < rounds; round++) {
+  for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+    const r = await measure(mode);
+    results.push(r);
+    console.log(JSON.stringify({ round, ...r }));
+  }
+}
+const mean = (mode: string, field: 'rps' | 'p99') => {
+  const rows = results.filter((r) => r.mode === mode);
+  return rows.reduce((sum, r) => sum + r[field], 0) / rows.length;
+};
+console.log(
+  JSON.stringify({
+    throughput_ratio_on_to_off: Math.round((mean('on', 'rps') / mean('off', 'rps')) * 1000) / 1000,
+    p99_ms_off: mean('off', 'p99'),
+    p99_ms_on: mean('on', 'p99'),
+    rps_off: Math.round(mean('off', 'rps')),
+    rps_on: Math.round(mean('on', 'rps')),
+    otlp_bytes_received: spansBytes,
+  }),
+);
+sink.close();
