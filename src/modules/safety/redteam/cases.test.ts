@@ -1,4 +1,6 @@
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { PolicyBody } from '../../policy/policy.schemas.ts';
 import {
   OUTCOME_RANK,
   type DecisionInput,
@@ -102,6 +104,12 @@ describe('red-team corpus', () => {
       expect(c.expect).toBe('not_found');
       expect(c.probe?.path).toContain('{action_id}');
     }
+  });
+
+  it("when a case's policy is checked against the PUT /v1/policy schema, then the API would store it", () => {
+    const validate = new Ajv({ strict: false }).compile(PolicyBody);
+    for (const c of REDTEAM_CASES)
+      expect(validate(policyFor(c)), `${c.id}: ${JSON.stringify(validate.errors)}`).toBe(true);
   });
 
   it('when a benign case is written, then it targets a tool whose default can allow', () => {
