@@ -1,5 +1,6 @@
 import type { Config } from './platform/config.ts';
 import type { DestinationStream } from 'pino';
+import { SpanKind } from '@opentelemetry/api';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createPool } from './platform/db.ts';
 import { createRedis } from './platform/redis.ts';
@@ -55,7 +56,7 @@ import {
 } from './modules/safety/safety-stages.ts';
 import type { ToolTraits } from './modules/safety/safety-stages.ts';
 import { classifyAddress } from './modules/safety/ip-policy.ts';
-import { REDACT_PATHS, redactForLog, redactValue } from './modules/safety/redaction.ts';
+import { REDACT_PATHS, redactForLog, redactText, redactValue } from './modules/safety/redaction.ts';
 import { detectInjection } from './modules/safety/injection-detector.ts';
 import { createModerationClient } from './modules/moderation/moderation-client.ts';
 import { createModerationStage } from './modules/moderation/moderation-stage.ts';
@@ -233,7 +234,14 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       createInjectionStage({ tools: toolTraits }),
       createProvenanceStage({ tools: toolTraits }),
       createSecretStage({ tools: toolTraits }),
-      createModerationStage({ client: moderation }),
+      createModerationStage({
+        client: {
+          moderate: (text) =>
+            withSpan(tracer, 'moderation.moderate', {}, () => moderation.moderate(text), {
+              kind: SpanKind.CLIENT,
+            }),
+        },
+      }),
     ],
     logger,
     tracer,
@@ -289,6 +297,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     redact: (result, { policy }) =>
       redactValue(result, { tenantEmailDomains: policy.email_allowed_domains }) as Record<string, unknown>,
     onChange: actions.onChange,
+    redactError: (error) => ({ code: error.code, message: redactText(error.message) }),
     isKilled: (tool, tenantId) =>
       flags.isEnabled('kill-switch.all', { tenantId }) ||
       flags.isEnabled(`kill-switch.${tool}`, { tenantId }),
@@ -435,6 +444,14 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       logger,
       listen: background,
       onPublished: (count) => metrics.outboxPublished.inc(count),
+      // A span from the row's creation to its publication, inside the request's trace, so the
+      // time an action waited in the outbox shows on the trace.
+      onRowPublished: telemetry.enabled
+        ? (row) =>
+            void telemetry.withExtractedContext(row.traceContext, async () =>
+              tracer.startSpan('outbox publish', { kind: SpanKind.PRODUCER, startTime: row.createdAt }).end(),
+            )
+        : undefined,
     });
   }
 

@@ -37,6 +37,7 @@ export function createLogger(options: {
   redaction?: LogRedaction;
 }): Logger {
   const scrub = options.redaction?.scrub;
+  const mixin = options.mixin;
   return pino(
     {
       level: options.level,
@@ -44,13 +45,37 @@ export function createLogger(options: {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ level: label }),
+        // The mixin's fields join after the scrub: they are code-controlled ids, and a
+        // random 32-digit trace id reads as a secret to the high-entropy check.
         ...(scrub
-          ? { log: (fields: Record<string, unknown>) => scrub(fields) as Record<string, unknown> }
+          ? {
+              log: (fields: Record<string, unknown>) => ({
+                ...mixin?.(),
+                ...(scrub(serializeErrors(fields)) as Record<string, unknown>),
+              }),
+            }
           : {}),
       },
       redact: { paths: [...(options.redaction?.paths ?? BASE_REDACT_PATHS)], censor: '[REDACTED]' },
-      ...(options.mixin ? { mixin: options.mixin } : {}),
+      // Errors were made plain by serializeErrors before the scrub; a plain object passes.
+      serializers: {
+        err: (value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value),
+      },
+      ...(mixin && !scrub ? { mixin } : {}),
     },
     options.destination,
   );
+}
+
+// The scrub sees only enumerable fields, and an Error's message and stack are not: turn
+// errors into plain objects first, so they are kept, and scrubbed like everything else.
+function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value instanceof Error) {
+      out ??= { ...fields };
+      out[key] = pino.stdSerializers.err(value);
+    }
+  }
+  return out ?? fields;
 }

@@ -18,7 +18,7 @@ export const HTTP_DURATION_BUCKETS: readonly number[] = [
 // Freshness SLO: 99% of allowed actions start within 5 s of being queued.
 export const START_DELAY_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 // In-process decision stages run in microseconds; the moderation call runs in hundreds of
-// milliseconds and its timeout (MODERATION_TIMEOUT_MS, default 300 ms) should sit inside.
+// milliseconds and its timeout (MODERATION_TIMEOUT_MS, default 100 ms) should sit inside.
 export const STAGE_DURATION_BUCKETS: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];

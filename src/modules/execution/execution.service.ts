@@ -34,6 +34,8 @@ export function createExecutionService(deps: {
   logger: Logger;
   observer?: ExecutionObserver;
   isKilled?: (tool: string, tenantId: string) => boolean;
+  // Error messages can quote what a remote server sent; they are scrubbed like results.
+  redactError?: (error: ActionError, context: { tenantId: string }) => ActionError;
 }) {
   const { pool, logger } = deps;
 
@@ -59,15 +61,15 @@ export function createExecutionService(deps: {
     if (!tool)
       throw new PermanentToolError('unknown_tool', `The tool ${action.tool} is no longer registered.`);
     const signal = AbortSignal.timeout(deps.toolTimeoutMs);
+    const context = { tenantId: action.tenantId, actionId: action.id, signal, policy };
+    // A remote effect happens first, outside any transaction; the transaction records it.
+    const remote =
+      tool.effect === 'remote'
+        ? await raceSignal(tool.execute({ ...context, tx: null }, action.arguments), signal)
+        : undefined;
     return withTransaction(pool, async (tx) => {
       await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [String(deps.toolTimeoutMs)]);
-      const result = await raceSignal(
-        tool.execute(
-          { tx, tenantId: action.tenantId, actionId: action.id, signal, policy },
-          action.arguments,
-        ),
-        signal,
-      );
+      const result = remote ?? (await raceSignal(tool.execute({ ...context, tx }, action.arguments), signal));
       const redacted = deps.redact(result, { policy });
       const done = await transitionAction(tx, action.tenantId, action.id, ['running'], 'succeeded', {
         result: redacted,
@@ -139,7 +141,8 @@ export function createExecutionService(deps: {
     } catch (err) {
       const permanent = err instanceof PermanentToolError;
       const final = permanent || job.attempt >= job.maxAttempts;
-      const error = toActionError(err);
+      const raw = toActionError(err);
+      const error = deps.redactError?.(raw, { tenantId: job.tenantId }) ?? raw;
       logger.warn(
         { action_id: job.actionId, tool: action.tool, attempt: job.attempt, final, code: error.code },
         'tool execution failed',

@@ -4,7 +4,7 @@ import { withTransaction } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createPgListener, type PgListener } from '../../platform/pg-listener.ts';
 import { jobIdForOutbox, type ExecuteJobPayload } from '../execution/execution.jobs.ts';
-import { lockUnpublished, markPublished, OUTBOX_CHANNEL } from './outbox.repository.ts';
+import { lockUnpublished, markPublished, OUTBOX_CHANNEL, type OutboxMessage } from './outbox.repository.ts';
 
 export interface OutboxRelay {
   start(): void;
@@ -24,6 +24,8 @@ export function createOutboxRelay(deps: {
   batchSize: number;
   logger: Logger;
   onPublished?: (count: number) => void;
+  // Records each published row in the trace of the request that wrote it (tracing only).
+  onRowPublished?: (row: OutboxMessage) => void;
   listen?: boolean;
 }): OutboxRelay {
   let running = false;
@@ -52,6 +54,7 @@ export function createOutboxRelay(deps: {
         tx,
         rows.map((r) => r.id),
       );
+      if (deps.onRowPublished) rows.forEach(deps.onRowPublished);
       return rows.length;
     });
   }

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { allow } from '../../decisions/decision-types.ts';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, sandboxTx } from '../tool-definition.ts';
 
 const EmailSendArgs = Type.Object(
   {
@@ -20,6 +20,7 @@ export const emailSend = defineTool<EmailSendArgs>({
   riskTier: 'medium',
   sideEffecting: true,
   outbound: true,
+  effect: 'sandbox',
   argumentsSchema: EmailSendArgs,
   defaultDecision(args, policy) {
     const domain = domainOf(args.to);
@@ -35,7 +36,7 @@ export const emailSend = defineTool<EmailSendArgs>({
     };
   },
   async execute(ctx, args) {
-    const inserted = await ctx.tx.query<{ id: string; sent_at: Date }>(
+    const inserted = await sandboxTx(ctx).query<{ id: string; sent_at: Date }>(
       `INSERT INTO sandbox_mailbox (tenant_id, action_id, to_address, subject, body) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (action_id) DO NOTHING RETURNING id, sent_at`,
       [ctx.tenantId, ctx.actionId, args.to, args.subject, args.body],
@@ -43,7 +44,7 @@ export const emailSend = defineTool<EmailSendArgs>({
     const row =
       inserted.rows[0] ??
       (
-        await ctx.tx.query<{ id: string; sent_at: Date }>(
+        await sandboxTx(ctx).query<{ id: string; sent_at: Date }>(
           'SELECT id, sent_at FROM sandbox_mailbox WHERE action_id = $1 AND tenant_id = $2',
           [ctx.actionId, ctx.tenantId],
         )

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { PermanentToolError } from '../../../platform/errors.ts';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, sandboxTx } from '../tool-definition.ts';
 
 const FilesDeleteArgs = Type.Object(
   {
@@ -16,6 +16,7 @@ export const filesDelete = defineTool<FilesDeleteArgs>({
   riskTier: 'high',
   sideEffecting: true,
   outbound: false,
+  effect: 'sandbox',
   argumentsSchema: FilesDeleteArgs,
   defaultDecision: () => ({
     outcome: 'review',
@@ -28,7 +29,7 @@ export const filesDelete = defineTool<FilesDeleteArgs>({
   }),
   async execute(ctx, args) {
     // Soft delete, recorded against the action: a redelivery finds its own earlier delete.
-    const { rows } = await ctx.tx.query<{ deleted_at: Date; deleted_by_action: string }>(
+    const { rows } = await sandboxTx(ctx).query<{ deleted_at: Date; deleted_by_action: string }>(
       `UPDATE sandbox_files SET deleted_at = COALESCE(deleted_at, now()), deleted_by_action = $3
         WHERE tenant_id = $1 AND path = $2 AND (deleted_at IS NULL OR deleted_by_action = $3)
         RETURNING deleted_at, deleted_by_action`,

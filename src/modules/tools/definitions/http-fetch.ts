@@ -40,6 +40,7 @@ export function createHttpFetchTool(deps: HttpFetchDeps) {
     riskTier: 'medium',
     sideEffecting: true,
     outbound: true,
+    effect: 'remote',
     argumentsSchema: HttpFetchArgs,
     // The tool default is synchronous; the DNS check runs in the SSRF stage and again at
     // execution time, against the address the connection is pinned to.

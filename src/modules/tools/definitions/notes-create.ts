@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { allow } from '../../decisions/decision-types.ts';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, sandboxTx } from '../tool-definition.ts';
 
 const NotesCreateArgs = Type.Object(
   {
@@ -17,11 +17,12 @@ export const notesCreate = defineTool<NotesCreateArgs>({
   riskTier: 'low',
   sideEffecting: false,
   outbound: false,
+  effect: 'sandbox',
   argumentsSchema: NotesCreateArgs,
   defaultDecision: () => allow(),
   async execute(ctx, args) {
     // ON CONFLICT makes a redelivered job find the note the first attempt wrote.
-    const inserted = await ctx.tx.query<{ id: string; created_at: Date }>(
+    const inserted = await sandboxTx(ctx).query<{ id: string; created_at: Date }>(
       `INSERT INTO sandbox_notes (tenant_id, action_id, title, body) VALUES ($1, $2, $3, $4)
        ON CONFLICT (action_id) DO NOTHING RETURNING id, created_at`,
       [ctx.tenantId, ctx.actionId, args.title, args.body],
@@ -29,7 +30,7 @@ export const notesCreate = defineTool<NotesCreateArgs>({
     const row =
       inserted.rows[0] ??
       (
-        await ctx.tx.query<{ id: string; created_at: Date }>(
+        await sandboxTx(ctx).query<{ id: string; created_at: Date }>(
           'SELECT id, created_at FROM sandbox_notes WHERE action_id = $1 AND tenant_id = $2',
           [ctx.actionId, ctx.tenantId],
         )
