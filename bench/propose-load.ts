@@ -2,7 +2,7 @@
 // Idempotency-Key and user per request, plus GET /livez in the same run as the baseline,
 // so figures from a noisy machine are read as a ratio.
 //
-//   node bench/propose-load.ts [--url http://127.0.0.1:8080] [--duration 15] [--connections 20]
+//   node bench/propose-load.ts [--url http://127.0.0.1:8080] [--duration 15] [--connections 20] [--rate N]
 //
 // Creates its own agent key with the CLI (same DATABASE_URL as the service).
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,9 @@ const args = parseArgs(process.argv.slice(2)).options;
 const url = args.url ?? 'http://127.0.0.1:8080';
 const duration = Number(args.duration ?? 15);
 const connections = Number(args.connections ?? 20);
+// Optional fixed arrival rate (requests per second, all connections together) for latency
+// at a given load rather than at saturation.
+const rate = args.rate ? Number(args.rate) : undefined;
 
 const created = JSON.parse(
   execFileSync(
@@ -57,8 +60,9 @@ async function run(title: string, path: string, options: Partial<autocannon.Opti
 }
 
 const baseline = await run('GET /livez (baseline)', '/livez');
-const proposals = await run('POST /v1/actions notes.create', '/v1/actions', {
+const proposals = await run(`POST /v1/actions notes.create${rate ? ` at ${rate}/s` : ''}`, '/v1/actions', {
   method: 'POST',
+  ...(rate ? { overallRate: rate } : {}),
   requests: [
     {
       setupRequest: (request) => ({

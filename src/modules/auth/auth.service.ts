@@ -1,5 +1,6 @@
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
+import { createTtlCache } from '../../platform/ttl-cache.ts';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../platform/errors.ts';
 import { findOrCreateTenant } from '../tenants/tenants.repository.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
@@ -18,13 +19,25 @@ export interface CreatedKey {
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+// Keys are looked up on every request; a short cache saves a query each time. Its TTL is
+// how long a revoked key may still work in another process.
+const PRINCIPAL_TTL_MS = 5_000;
+
 export function createAuthService(deps: { pool: Pool; knownTools: () => readonly string[] }) {
   const { pool } = deps;
+  const principals = createTtlCache<string, Principal | null>({
+    ttlMs: PRINCIPAL_TTL_MS,
+    maxEntries: 10_000,
+  });
 
   async function authenticate(authorization: string | undefined): Promise<Principal> {
     const match = authorization ? /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(authorization) : null;
     if (!match || !looksLikeApiKey(match[1]!)) throw new UnauthorizedError();
-    const principal = await findPrincipalByKeyHash(pool, hashApiKey(match[1]!));
+    const keyHash = hashApiKey(match[1]!);
+    // Unknown keys are cached too (as null), so a flood of bad keys costs no queries.
+    const principal = await principals.get(keyHash.toString('hex'), () =>
+      findPrincipalByKeyHash(pool, keyHash),
+    );
     if (!principal) throw new UnauthorizedError();
     return principal;
   }

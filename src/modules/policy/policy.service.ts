@@ -1,13 +1,22 @@
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
+import { createTtlCache } from '../../platform/ttl-cache.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { TenantPolicy } from '../decisions/decision-types.ts';
 import { DEFAULT_POLICY, findPolicy, upsertPolicy } from './policy.repository.ts';
 
+// Read on every proposal and every execution; a change reaches other processes within the
+// TTL, and this process at once.
+const POLICY_TTL_MS = 2_000;
+
 export function createPolicyService(deps: { pool: Pool }) {
+  const cache = createTtlCache<string, TenantPolicy>({ ttlMs: POLICY_TTL_MS, maxEntries: 10_000 });
+
   async function get(tenantId: string): Promise<TenantPolicy> {
-    const stored = await findPolicy(deps.pool, tenantId);
-    return { ...DEFAULT_POLICY, ...stored };
+    return cache.get(tenantId, async () => ({
+      ...DEFAULT_POLICY,
+      ...(await findPolicy(deps.pool, tenantId)),
+    }));
   }
 
   async function put(
@@ -34,6 +43,7 @@ export function createPolicyService(deps: { pool: Pool }) {
         data: { before: { ...DEFAULT_POLICY, ...before }, after: normalised },
       });
     });
+    cache.delete(tenantId);
     return normalised;
   }
 
