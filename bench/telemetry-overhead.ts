@@ -43,7 +43,14 @@ const baseEnv = {
 const modes = {
   off: { AIRLOCK_REQUEST_METRICS: 'off' },
   on: { AIRLOCK_REQUEST_METRICS: 'on', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}` },
+  // The usual production setting: every request measured, one trace in ten kept.
+  on_sampled_10: {
+    AIRLOCK_REQUEST_METRICS: 'on',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
+  },
 } as const;
+type Mode = keyof typeof modes;
 
 const key = (
   JSON.parse(
@@ -58,7 +65,7 @@ const key = (
   ) as { key: string }
 ).key;
 
-async function measure(mode: keyof typeof modes) {
+async function measure(mode: Mode) {
   const service = spawn(process.execPath, ['src/main.ts', 'all'], {
     env: { ...baseEnv, ...modes[mode] },
     stdio: 'ignore',
@@ -109,7 +116,8 @@ async function measure(mode: keyof typeof modes) {
 
 const results: Array<Awaited<ReturnType<typeof measure>>> = [];
 for (let round = 0; round < rounds; round++) {
-  for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+  const order: Mode[] = ['off', 'on', 'on_sampled_10'];
+  for (const mode of round % 2 === 0 ? order : [...order].reverse()) {
     const r = await measure(mode);
     results.push(r);
     console.log(JSON.stringify({ round, ...r }));
@@ -119,13 +127,13 @@ const mean = (mode: string, field: 'rps' | 'p99') => {
   const rows = results.filter((r) => r.mode === mode);
   return rows.reduce((sum, r) => sum + r[field], 0) / rows.length;
 };
+const ratio = (mode: Mode) => Math.round((mean(mode, 'rps') / mean('off', 'rps')) * 1000) / 1000;
 console.log(
   JSON.stringify({
-    throughput_ratio_on_to_off: Math.round((mean('on', 'rps') / mean('off', 'rps')) * 1000) / 1000,
-    p99_ms_off: mean('off', 'p99'),
-    p99_ms_on: mean('on', 'p99'),
-    rps_off: Math.round(mean('off', 'rps')),
-    rps_on: Math.round(mean('on', 'rps')),
+    throughput_ratio_on_to_off: ratio('on'),
+    throughput_ratio_sampled_10_to_off: ratio('on_sampled_10'),
+    rps: Object.fromEntries(Object.keys(modes).map((m) => [m, Math.round(mean(m, 'rps'))])),
+    p99_ms: Object.fromEntries(Object.keys(modes).map((m) => [m, mean(m, 'p99')])),
     otlp_bytes_received: spansBytes,
   }),
 );
