@@ -57,6 +57,9 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     WORKER_BACKOFF_MAX_MS: '200',
     OUTBOX_POLL_INTERVAL_MS: '50',
     FLAGS_REFRESH_INTERVAL_MS: '200',
+    // The production 100 ms budget fails the cache and the rate limiter open when a loaded
+    // CI machine is slow; tests that want a fast failure cut the connection instead.
+    CACHE_COMMAND_TIMEOUT_MS: '1000',
     ...extra,
   };
 }

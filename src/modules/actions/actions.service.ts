@@ -13,7 +13,7 @@ import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/auth.repository.ts';
 import type { DecisionPipeline } from '../decisions/decision-pipeline.ts';
 import type { Decision, ProposalContext, TenantPolicy } from '../decisions/decision-types.ts';
-import { EXECUTE_ACTION_TOPIC, enqueueOutboxMessage } from '../outbox/outbox.repository.ts';
+import { enqueueExecution } from '../outbox/outbox.repository.ts';
 import type { ToolRegistry } from '../tools/tool-registry.ts';
 import type { ActionCache } from './action-cache.ts';
 import { toActionView, type ActionRecord, type ActionStatus, type ActionView } from './action-types.ts';
@@ -162,11 +162,9 @@ export function createActionsService(deps: {
       await withTransaction(pool, async (tx) => {
         await insertAction(tx, action);
         if (status === 'queued') {
-          await enqueueOutboxMessage(tx, {
+          await enqueueExecution(tx, {
             tenantId,
             actionId: action.id,
-            topic: EXECUTE_ACTION_TOPIC,
-            payload: {},
             traceContext: deps.traceContext?.() ?? null,
           });
         }

@@ -6,7 +6,7 @@ import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { transitionAction } from '../actions/actions.repository.ts';
 import type { ActionChangeListener } from '../actions/actions.service.ts';
 import type { ExecuteJobPayload } from '../execution/execution.jobs.ts';
-import { EXECUTE_ACTION_TOPIC, enqueueOutboxMessage } from '../outbox/outbox.repository.ts';
+import { enqueueExecution } from '../outbox/outbox.repository.ts';
 
 export interface DeadLetter {
   job_id: string;
@@ -70,13 +70,7 @@ export function createDlqService(deps: {
         },
       );
       if (!action) return null;
-      await enqueueOutboxMessage(tx, {
-        tenantId,
-        actionId,
-        topic: EXECUTE_ACTION_TOPIC,
-        payload: {},
-        traceContext: deps.traceContext?.() ?? null,
-      });
+      await enqueueExecution(tx, { tenantId, actionId, traceContext: deps.traceContext?.() ?? null });
       // Last: it locks the tenant's audit head until COMMIT.
       await appendAuditEvent(tx, {
         tenantId,

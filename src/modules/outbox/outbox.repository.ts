@@ -65,3 +65,11 @@ export async function outboxBacklog(db: Queryable): Promise<{ pending: number; o
   );
   return { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: rows[0]?.oldest ?? 0 };
 }
+
+// The one message the service sends today: execute this action.
+export function enqueueExecution(
+  tx: PoolClient,
+  target: { tenantId: string; actionId: string; traceContext: Record<string, string> | null },
+): Promise<number> {
+  return enqueueOutboxMessage(tx, { ...target, topic: EXECUTE_ACTION_TOPIC, payload: {} });
+}

@@ -6,7 +6,7 @@ import type { Principal } from '../auth/auth.repository.ts';
 import { toActionView, type ActionView } from '../actions/action-types.ts';
 import { findAction, listPendingReviews, transitionAction } from '../actions/actions.repository.ts';
 import { decodeCursor, encodeCursor, isUuid, type ActionChangeListener } from '../actions/actions.service.ts';
-import { EXECUTE_ACTION_TOPIC, enqueueOutboxMessage } from '../outbox/outbox.repository.ts';
+import { enqueueExecution } from '../outbox/outbox.repository.ts';
 
 export type ReviewDecision = 'approve' | 'reject';
 
@@ -55,13 +55,7 @@ export function createReviewsService(deps: {
         throw new ConflictError('not_pending', `The action is ${existing.status}, not pending_review.`);
       }
       if (decision === 'approve') {
-        await enqueueOutboxMessage(tx, {
-          tenantId,
-          actionId,
-          topic: EXECUTE_ACTION_TOPIC,
-          payload: {},
-          traceContext: deps.traceContext?.() ?? null,
-        });
+        await enqueueExecution(tx, { tenantId, actionId, traceContext: deps.traceContext?.() ?? null });
       }
       // Last: it locks the tenant's audit head until COMMIT.
       await appendAuditEvent(tx, {

@@ -39,6 +39,31 @@ export function sandboxTx(ctx: ToolExecutionContext): PoolClient {
   return ctx.tx;
 }
 
+// Writes a sandbox tool's effect row unless this action already wrote it, and returns the
+// row either way: a redelivered job finds the effect its first attempt committed. The
+// table's unique action_id is what makes this exactly once.
+export async function insertEffectOnce<Row extends object>(
+  ctx: ToolExecutionContext,
+  effect: { table: string; columns: Record<string, unknown>; returning: string },
+): Promise<Row> {
+  const tx = sandboxTx(ctx);
+  const names = ['tenant_id', 'action_id', ...Object.keys(effect.columns)];
+  const values = [ctx.tenantId, ctx.actionId, ...Object.values(effect.columns)];
+  const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
+  // Table and column names come from the tool definitions, never from a request.
+  const inserted = await tx.query(
+    `INSERT INTO ${effect.table} (${names.join(', ')}) VALUES (${placeholders})
+     ON CONFLICT (action_id) DO NOTHING RETURNING ${effect.returning}`,
+    values,
+  );
+  if (inserted.rows[0]) return inserted.rows[0] as Row;
+  const existing = await tx.query(
+    `SELECT ${effect.returning} FROM ${effect.table} WHERE action_id = $1 AND tenant_id = $2`,
+    [ctx.actionId, ctx.tenantId],
+  );
+  return existing.rows[0] as Row;
+}
+
 // Erases the argument type so definitions of different tools fit in one registry.
 export function defineTool<Args>(definition: ToolDefinition<Args>): ToolDefinition {
   return definition as unknown as ToolDefinition;

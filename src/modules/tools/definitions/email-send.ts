@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { allow } from '../../decisions/decision-types.ts';
-import { defineTool, sandboxTx } from '../tool-definition.ts';
+import { defineTool, insertEffectOnce } from '../tool-definition.ts';
 
 const EmailSendArgs = Type.Object(
   {
@@ -36,19 +36,11 @@ export const emailSend = defineTool<EmailSendArgs>({
     };
   },
   async execute(ctx, args) {
-    const inserted = await sandboxTx(ctx).query<{ id: string; sent_at: Date }>(
-      `INSERT INTO sandbox_mailbox (tenant_id, action_id, to_address, subject, body) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (action_id) DO NOTHING RETURNING id, sent_at`,
-      [ctx.tenantId, ctx.actionId, args.to, args.subject, args.body],
-    );
-    const row =
-      inserted.rows[0] ??
-      (
-        await sandboxTx(ctx).query<{ id: string; sent_at: Date }>(
-          'SELECT id, sent_at FROM sandbox_mailbox WHERE action_id = $1 AND tenant_id = $2',
-          [ctx.actionId, ctx.tenantId],
-        )
-      ).rows[0]!;
+    const row = await insertEffectOnce<{ id: string; sent_at: Date }>(ctx, {
+      table: 'sandbox_mailbox',
+      columns: { to_address: args.to, subject: args.subject, body: args.body },
+      returning: 'id, sent_at',
+    });
     return { message_id: row.id, to: args.to, subject: args.subject, sent_at: row.sent_at.toISOString() };
   },
 });

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { allow } from '../../decisions/decision-types.ts';
 import { PermanentToolError } from '../../../platform/errors.ts';
-import { defineTool, sandboxTx } from '../tool-definition.ts';
+import { defineTool, insertEffectOnce } from '../tool-definition.ts';
 
 const PaymentsRefundArgs = Type.Object(
   {
@@ -56,19 +56,11 @@ export const paymentsRefund = defineTool<PaymentsRefundArgs>({
       throw new PermanentToolError('unsupported_currency', `The currency ${args.currency} is not supported.`);
     }
     // The ledger's unique action_id makes a second delivery find the first refund.
-    const inserted = await sandboxTx(ctx).query<{ id: string; created_at: Date }>(
-      `INSERT INTO sandbox_refunds (tenant_id, action_id, order_id, amount_cents, currency) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (action_id) DO NOTHING RETURNING id, created_at`,
-      [ctx.tenantId, ctx.actionId, args.order_id, args.amount_cents, args.currency],
-    );
-    const row =
-      inserted.rows[0] ??
-      (
-        await sandboxTx(ctx).query<{ id: string; created_at: Date }>(
-          'SELECT id, created_at FROM sandbox_refunds WHERE action_id = $1 AND tenant_id = $2',
-          [ctx.actionId, ctx.tenantId],
-        )
-      ).rows[0]!;
+    const row = await insertEffectOnce<{ id: string; created_at: Date }>(ctx, {
+      table: 'sandbox_refunds',
+      columns: { order_id: args.order_id, amount_cents: args.amount_cents, currency: args.currency },
+      returning: 'id, created_at',
+    });
     return {
       refund_id: row.id,
       order_id: args.order_id,
