@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authHeaders, createKey, startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
+
+// Load shedding on a really saturated event loop: a synchronous busy loop stands in for a
+// CPU-bound burst, and the next requests must be refused fast with 503 overloaded while
+// liveness keeps answering.
+describe('load shedding', () => {
+  let stack: TestStack;
+  let agent: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { MAX_EVENT_LOOP_DELAY_MS: '50' } });
+    agent = await createKey(stack, 'shed', 'agent');
+  });
+  afterAll(async () => stack?.close());
+
+  const propose = () =>
+    stack.app.inject({
+      method: 'POST',
+      url: '/v1/actions',
+      headers: authHeaders(agent, randomUUID()),
+      payload: { tool: 'notes.create', arguments: { title: 't', body: 'b' }, user_id: 'u' },
+    });
+
+  const blockEventLoop = (ms: number) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      // Busy on purpose: this is the saturation under test.
+    }
+  };
+
+  it('when the event loop has been blocked beyond the limit, then proposals get 503 overloaded with Retry-After and /livez still answers', async () => {
+    expect((await propose()).statusCode).toBe(201);
+    // The sampler measures once a second; keep the loop blocked across a sample.
+    const shed = await waitFor(
+      async () => {
+        blockEventLoop(400);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const response = await propose();
+        return response.statusCode === 503 ? response : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 0, what: 'load shedding to start' },
+    );
+    expect(shed.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(shed.json().code).toBe('overloaded');
+    expect(Number(shed.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await stack.app.inject({ method: 'GET', url: '/livez' })).statusCode).toBe(200);
+
+    const metrics = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^airlock_load_shed_total [1-9]/m);
+  });
+
+  it('when the loop is idle again, then proposals are accepted again', async () => {
+    const accepted = await waitFor(async () => ((await propose()).statusCode === 201 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: 'shedding to stop',
+    });
+    expect(accepted).toBe(true);
+  });
+});
