@@ -32,11 +32,12 @@ describe('load shedding', () => {
 
   it('when the event loop has been blocked beyond the limit, then proposals get 503 overloaded with Retry-After and /livez still answers', async () => {
     expect((await propose()).statusCode).toBe(201);
-    // The sampler measures once a second; keep the loop blocked across a sample.
+    // The sampler averages the loop's delay over one-second windows: block for longer than
+    // a window, so the window that ends right after is dominated by the block.
     const shed = await waitFor(
       async () => {
-        blockEventLoop(400);
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        blockEventLoop(1_200);
+        await new Promise((resolve) => setTimeout(resolve, 20));
         const response = await propose();
         return response.statusCode === 503 ? response : undefined;
       },
