@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import { canonicalJson, sha256Hex } from '../../platform/canonical-json.ts';
+import { takePage, type Page } from '../../platform/pagination.ts';
 import {
   ConflictError,
   NotFoundError,
@@ -208,16 +209,10 @@ export function createActionsService(deps: {
   async function list(
     principal: Principal,
     query: ActionFilter & { limit: number; cursor?: string },
-  ): Promise<{ items: ActionView[]; next_cursor: string | null }> {
+  ): Promise<Page<ActionView>> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await listActions(pool, principal.tenantId, query, { after, limit: query.limit + 1 });
-    const more = rows.length > query.limit;
-    const page = more ? rows.slice(0, query.limit) : rows;
-    const last = page.at(-1);
-    return {
-      items: page.map(toActionView),
-      next_cursor: more && last ? encodeCursor(last) : null,
-    };
+    return takePage(rows, query.limit, toActionView, encodeCursor);
   }
 
   return { propose, get, list, onChange };

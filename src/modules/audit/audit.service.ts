@@ -1,4 +1,5 @@
 import type { Pool } from '../../platform/db.ts';
+import { takePage, type Page } from '../../platform/pagination.ts';
 import {
   GENESIS_HASH,
   hashEvent,
@@ -13,10 +14,7 @@ export interface AuditVerification {
   first_invalid_seq: number | null;
 }
 
-export interface AuditPage {
-  items: AuditEvent[];
-  next_cursor: string | null;
-}
+export type AuditPage = Page<AuditEvent>;
 
 const VERIFY_BATCH = 1_000;
 
@@ -32,9 +30,12 @@ export function createAuditService(deps: { pool: Pool }) {
       afterSeq: query.cursor,
       limit: query.limit + 1,
     });
-    const more = items.length > query.limit;
-    const page = more ? items.slice(0, query.limit) : items;
-    return { items: page, next_cursor: more ? String(page.at(-1)!.seq) : null };
+    return takePage(
+      items,
+      query.limit,
+      (event) => event,
+      (event) => String(event.seq),
+    );
   }
 
   // Walks the whole chain in batches, inside one REPEATABLE READ snapshot so appends that

@@ -2,6 +2,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from '../../platform/logger.ts';
 import { withSpan } from '../../platform/traced.ts';
 import {
+  DEFAULT_RISK,
   OUTCOME_RANK,
   type Decision,
   type DecisionInput,
@@ -10,8 +11,6 @@ import {
   type Reason,
   type StageResult,
 } from './decision-types.ts';
-
-const DEFAULT_RISK: Record<Outcome, number> = { allow: 0, review: 30, deny: 70 };
 
 export interface StageObserver {
   (stage: string, seconds: number): void;

@@ -6,6 +6,9 @@ export type Outcome = 'allow' | 'review' | 'deny';
 
 export const OUTCOME_RANK: Readonly<Record<Outcome, number>> = { allow: 0, review: 1, deny: 2 };
 
+// A stage's contribution to the risk score when it names none itself.
+export const DEFAULT_RISK: Readonly<Record<Outcome, number>> = { allow: 0, review: 30, deny: 70 };
+
 export interface Reason {
   code: string;
   message: string;

@@ -1,5 +1,6 @@
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
+import { takePage, type Page } from '../../platform/pagination.ts';
 import { ConflictError, NotFoundError } from '../../platform/errors.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/auth.repository.ts';
@@ -21,16 +22,10 @@ export function createReviewsService(deps: {
   async function listPending(
     principal: Principal,
     query: { limit: number; cursor?: string },
-  ): Promise<{ items: ActionView[]; next_cursor: string | null }> {
+  ): Promise<Page<ActionView>> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await listPendingReviews(pool, principal.tenantId, { after, limit: query.limit + 1 });
-    const more = rows.length > query.limit;
-    const page = more ? rows.slice(0, query.limit) : rows;
-    const last = page.at(-1);
-    return {
-      items: page.map(toActionView),
-      next_cursor: more && last ? encodeCursor(last) : null,
-    };
+    return takePage(rows, query.limit, toActionView, encodeCursor);
   }
 
   // Approval queues the action through the outbox in the same transaction that records the

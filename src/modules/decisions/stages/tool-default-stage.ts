@@ -1,4 +1,4 @@
-import type { DecisionStage } from '../decision-types.ts';
+import { DEFAULT_RISK, type DecisionStage } from '../decision-types.ts';
 import type { ToolRegistry } from '../../tools/tool-registry.ts';
 
 const TIER_RISK = { low: 0, medium: 15, high: 30 } as const;
@@ -18,8 +18,7 @@ export function createToolDefaultStage(deps: { tools: ToolRegistry }): DecisionS
       const base = TIER_RISK[tool.riskTier];
       return {
         ...result,
-        risk:
-          (result.risk ?? (result.outcome === 'allow' ? 0 : result.outcome === 'review' ? 30 : 70)) + base,
+        risk: (result.risk ?? DEFAULT_RISK[result.outcome]) + base,
       };
     },
   };
