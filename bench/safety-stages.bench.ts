@@ -8,11 +8,9 @@
 // Prints one JSON document. Target: p50 of the three stages together <= 2 ms.
 
 import type { DecisionInput, DecisionStage } from '../src/modules/decisions/decision-types.ts';
-import {
-  createInjectionStage,
-  createProvenanceStage,
-  createSecretStage,
-} from '../src/modules/safety/safety-stages.ts';
+import { createInjectionStage } from '../src/modules/decisions/stages/injection-stage.ts';
+import { createProvenanceStage } from '../src/modules/decisions/stages/provenance-stage.ts';
+import { createSecretStage } from '../src/modules/decisions/stages/secret-stage.ts';
 
 const WARM_UP = 500;
 const ITERATIONS = 5000;

@@ -49,17 +49,15 @@ import { outboxBacklog } from './modules/outbox/outbox.repository.ts';
 import { createOutboxNotifier } from './modules/outbox/outbox-notifier.ts';
 import { createHttpFetchTool } from './modules/tools/definitions/http-fetch.ts';
 import { createSsrfStage } from './modules/decisions/stages/ssrf-stage.ts';
-import {
-  createInjectionStage,
-  createProvenanceStage,
-  createSecretStage,
-} from './modules/safety/safety-stages.ts';
-import type { ToolTraits } from './modules/safety/safety-stages.ts';
+import { createInjectionStage } from './modules/decisions/stages/injection-stage.ts';
+import { createProvenanceStage } from './modules/decisions/stages/provenance-stage.ts';
+import { createSecretStage } from './modules/decisions/stages/secret-stage.ts';
+import type { ToolTraits } from './modules/decisions/stages/safety-stage-support.ts';
 import { classifyAddress } from './modules/safety/ip-policy.ts';
 import { REDACT_PATHS, redactForLog, redactText, redactValue } from './modules/safety/redaction.ts';
 import { detectInjection } from './modules/safety/injection-detector.ts';
 import { createModerationClient } from './modules/moderation/moderation-client.ts';
-import { createModerationStage } from './modules/moderation/moderation-stage.ts';
+import { createModerationStage } from './modules/decisions/stages/moderation-stage.ts';
 import { createModerationClassifier } from './modules/moderation/moderation-classifier.ts';
 import { createOpenAiModerationAdapter } from './modules/moderation/openai-moderation-adapter.ts';
 import { buildModerationApp } from './modules/moderation/moderation-app.ts';

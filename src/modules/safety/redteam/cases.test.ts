@@ -8,7 +8,9 @@ import {
   type TenantPolicy,
 } from '../../decisions/decision-types.ts';
 import { classifyAddress, parseHostLiteral } from '../ip-policy.ts';
-import { createInjectionStage, createProvenanceStage, createSecretStage } from '../safety-stages.ts';
+import { createInjectionStage } from '../../decisions/stages/injection-stage.ts';
+import { createProvenanceStage } from '../../decisions/stages/provenance-stage.ts';
+import { createSecretStage } from '../../decisions/stages/secret-stage.ts';
 import { REDTEAM_CASES, REDTEAM_DNS, policyFor, type RedteamCase } from './cases.ts';
 import { formatRedteamScore, scoreRedteam } from './score.ts';
 

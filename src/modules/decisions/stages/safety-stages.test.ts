@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionInput, StageResult, TenantPolicy } from '../decisions/decision-types.ts';
-import {
-  CONTRACT_TOOL_TRAITS,
-  SAFETY_RISK,
-  createInjectionStage,
-  createProvenanceStage,
-  createSecretStage,
-  type ToolTraits,
-} from './safety-stages.ts';
+import type { DecisionInput, StageResult, TenantPolicy } from '../decision-types.ts';
+import { createInjectionStage } from './injection-stage.ts';
+import { createProvenanceStage } from './provenance-stage.ts';
+import { CONTRACT_TOOL_TRAITS, SAFETY_RISK, type ToolTraits } from './safety-stage-support.ts';
+import { createSecretStage } from './secret-stage.ts';
 
 const fake = (...pieces: string[]): string => pieces.join('');
 const GITHUB = fake('ghp_', 'x7Kp2LmQ9rT4vW8zN1yB6hJ3dC5sGa0FeT2u');

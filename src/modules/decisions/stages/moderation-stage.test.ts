@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { DecisionInput } from '../decisions/decision-types.ts';
-import { ModerationUnavailableError } from './moderation-client.ts';
-import { createModerationClassifier } from './moderation-classifier.ts';
+import type { DecisionInput } from '../decision-types.ts';
+import { ModerationUnavailableError } from '../../moderation/moderation-client.ts';
+import { createModerationClassifier } from '../../moderation/moderation-classifier.ts';
 import { chunkText, createModerationStage, moderationText } from './moderation-stage.ts';
-import { emptyCategoryRecord } from './moderation-types.ts';
-import type { ModerationCategory, ModerationResult } from './moderation-types.ts';
+import { emptyCategoryRecord } from '../../moderation/moderation-types.ts';
+import type { ModerationCategory, ModerationResult } from '../../moderation/moderation-types.ts';
 
 // The client is the stage's only dependency and is tested against a real service in
 // moderation-client.int.test.ts; here a fake stands at that seam. Its verdicts come from

@@ -1,8 +1,8 @@
-import { AppError } from '../../platform/errors.ts';
-import type { DecisionInput, DecisionStage, StageResult } from '../decisions/decision-types.ts';
-import type { ModerationClient } from './moderation-client.ts';
-import { MODERATION_CATEGORIES, MODERATION_MAX_INPUT_CHARS } from './moderation-types.ts';
-import type { ModerationCategory } from './moderation-types.ts';
+import { AppError } from '../../../platform/errors.ts';
+import type { DecisionInput, DecisionStage, StageResult } from '../decision-types.ts';
+import type { ModerationClient } from '../../moderation/moderation-client.ts';
+import { MODERATION_CATEGORIES, MODERATION_MAX_INPUT_CHARS } from '../../moderation/moderation-types.ts';
+import type { ModerationCategory } from '../../moderation/moderation-types.ts';
 
 // Moderates what the user asked for and what the action would carry: the user's prompt
 // and every string in the tool arguments (an email body, a note, a URL).
