@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../platform/logger.ts';
+import { DEFAULT_POLICY } from '../policy/policy.repository.ts';
 import { createDecisionPipeline } from './decision-pipeline.ts';
 import type { DecisionInput, DecisionStage, StageResult } from './decision-types.ts';
 
@@ -9,14 +10,7 @@ const INPUT: DecisionInput = {
   arguments: { title: 'Groceries', body: 'milk' },
   userId: 'user-1',
   context: { user_prompt: 'Note that I need milk' },
-  policy: {
-    email_allowed_domains: [],
-    fetch_allowed_hosts: [],
-    refund_review_above_cents: 5000,
-    rate_limit_per_user_per_minute: 60,
-    report_threshold: 3,
-    report_window_minutes: 60,
-  },
+  policy: DEFAULT_POLICY,
 };
 
 const stage = (name: string, evaluate: DecisionStage['evaluate']): DecisionStage => ({ name, evaluate });

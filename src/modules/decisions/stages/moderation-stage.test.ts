@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../policy/policy.repository.ts';
 import type { DecisionInput } from '../decision-types.ts';
 import { ModerationUnavailableError } from '../../moderation/moderation-client.ts';
 import { createModerationClassifier } from '../../moderation/moderation-classifier.ts';
@@ -37,14 +38,7 @@ const proposal = (overrides: Partial<DecisionInput> = {}): DecisionInput => ({
   arguments: { to: 'bob@example.com', subject: 'Hello', body: 'See you at the meeting tomorrow.' },
   userId: 'user-1',
   context: { user_prompt: 'Email Bob that I will see him tomorrow' },
-  policy: {
-    email_allowed_domains: [],
-    fetch_allowed_hosts: [],
-    refund_review_above_cents: 5000,
-    rate_limit_per_user_per_minute: 60,
-    report_threshold: 3,
-    report_window_minutes: 60,
-  },
+  policy: DEFAULT_POLICY,
   ...overrides,
 });
 
