@@ -4,7 +4,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { createPool } from './platform/db.ts';
 import { createRedis } from './platform/redis.ts';
-import { createQueue, createWorker, type RetryPolicy } from './platform/queue.ts';
+import { createQueue, createWorker, queuePrefix, type RetryPolicy } from './platform/queue.ts';
 import {
   createMetrics,
   registerCollector,
@@ -140,8 +140,8 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     backoffBaseMs: config.worker.backoffBaseMs,
     backoffMaxMs: config.worker.backoffMaxMs,
   };
-  const queuePrefix = `${config.redisPrefix}:bull`;
-  const queue = createQueue(EXECUTE_QUEUE, producerRedis, queuePrefix, retry);
+  const bullPrefix = queuePrefix(config.redisPrefix);
+  const queue = createQueue(EXECUTE_QUEUE, producerRedis, bullPrefix, retry);
   // BullMQ re-emits connection errors on the queue and, with no listener, prints them raw to
   // stderr. The producer connection's own listener already logs and counts them.
   queue.on('error', () => undefined);
@@ -468,7 +468,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
       );
     const worker = createWorker<ExecuteJobPayload>(EXECUTE_QUEUE, traced, {
       connection,
-      prefix: queuePrefix,
+      prefix: bullPrefix,
       concurrency: config.worker.concurrency,
       retry,
       lockDurationMs: config.worker.lockDurationMs,

@@ -109,6 +109,8 @@ describe('loadConfig', () => {
       ['UNLEASH_URL', { UNLEASH_URL: 'not a url' }],
       ['WORKER_BACKOFF_MAX_MS', { WORKER_BACKOFF_BASE_MS: '1000', WORKER_BACKOFF_MAX_MS: '999' }],
       ['AIRLOCK_ROLE', { AIRLOCK_ROLE: 'bogus' }],
+      ['REDIS_PREFIX', { REDIS_PREFIX: '{airlock}' }],
+      ['REDIS_PREFIX', { REDIS_PREFIX: 'air lock*' }],
     ];
 
     it.each(cases)('when %s is %j, then a ConfigError names it on one line', (variable, env) => {

@@ -171,7 +171,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       'postgresql:',
     ]),
     redisUrl,
-    redisPrefix: str(env, 'REDIS_PREFIX', 'airlock'),
+    redisPrefix: redisPrefix(env),
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 8080, 0, 65535),
     moderationPort: int(env, 'MODERATION_PORT', 8081, 0, 65535),
@@ -242,6 +242,16 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
     throw new ConfigError('WORKER_BACKOFF_MAX_MS', 'must not be below WORKER_BACKOFF_BASE_MS');
   }
   return deepFreeze(config);
+}
+
+// The prefix becomes part of every key and, in braces, the BullMQ hash tag (queuePrefix in
+// queue.ts): a brace, space or glob character in it would split or widen that tag.
+function redisPrefix(env: Env): string {
+  const value = str(env, 'REDIS_PREFIX', 'airlock');
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value)) {
+    throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, "_", ".", ":" or "-"');
+  }
+  return value;
 }
 
 function telemetryConfig(env: Env): Config['telemetry'] {

@@ -20,6 +20,15 @@ export function fullJitterDelay(
   return Math.floor(random() * ceiling);
 }
 
+// Redis Cluster runs a Lua script only when every key it touches is in one hash slot, and
+// BullMQ's scripts touch many keys of a queue at once. Only the part of a key inside the
+// first {...} is hashed, so wrapping the prefix in braces puts all of a queue's keys in one
+// slot: "{airlock:bull}:actions-execute:wait". See docs/adr for the cluster readiness ADR.
+export function queuePrefix(namespace: string): string {
+  if (/[{}]/.test(namespace)) throw new Error('a queue namespace must not contain braces');
+  return `{${namespace}:bull}`;
+}
+
 export function createQueue(name: string, connection: Redis, prefix: string, retry: RetryPolicy): Queue {
   return new Queue(name, {
     connection,
