@@ -11,6 +11,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY migrations ./migrations
 COPY src ./src
+COPY data ./data
 USER node
 EXPOSE 8080 8081 8082
 ENTRYPOINT ["node", "src/main.ts"]

@@ -9,14 +9,19 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'redteam/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'redteam/**/*.test.ts', 'eval/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts', 'redteam/**/*.int.test.ts'],
+          include: [
+            'src/**/*.int.test.ts',
+            'test/**/*.int.test.ts',
+            'redteam/**/*.int.test.ts',
+            'eval/**/*.int.test.ts',
+          ],
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

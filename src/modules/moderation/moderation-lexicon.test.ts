@@ -1,10 +1,17 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   CATEGORY_DAMPENERS,
+  LEXICON_FILE,
   LEXICON_PATTERNS,
   LEXICON_WORDS,
+  LexiconError,
   NEUTRAL_CONTEXTS,
   WORD_CLASSES,
+  loadLexicon,
 } from './moderation-lexicon.ts';
 import { compileLexicon } from './moderation-lexicon-compiler.ts';
 import { MODERATION_CATEGORIES, isModerationCategory } from './moderation-types.ts';
@@ -53,5 +60,53 @@ describe('moderation lexicon', () => {
         expect(Number(gap.slice(1)), pattern.id).toBeLessThanOrEqual(8);
       }
     }
+  });
+});
+
+describe('moderation lexicon file', () => {
+  // The shipped file with one change, written to a scratch file and loaded.
+  function loadChanged(change: (lexicon: Record<string, unknown>) => void): Error | null {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lexicon-'));
+    try {
+      const lexicon = JSON.parse(readFileSync(LEXICON_FILE, 'utf8')) as Record<string, unknown>;
+      change(lexicon);
+      const file = path.join(dir, 'lexicon.json');
+      writeFileSync(file, JSON.stringify(lexicon));
+      loadLexicon(pathToFileURL(file));
+      return null;
+    } catch (err) {
+      return err as Error;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('when the shipped file is loaded, then it passes its own checks', () => {
+    expect(loadChanged(() => undefined)).toBeNull();
+  });
+
+  it('when a weight is written as 8 instead of 0.8, then loading fails naming the field', () => {
+    const error = loadChanged((lexicon) => {
+      const groups = lexicon.words as Array<{ words: Array<{ scores: Record<string, number> }> }>;
+      groups[0]!.words[0]!.scores = { harassment: 8 };
+    });
+    expect(error).toBeInstanceOf(LexiconError);
+    expect(error?.message).toMatch(/scores/);
+  });
+
+  it('when a category is misspelt, then loading fails', () => {
+    const error = loadChanged((lexicon) => {
+      const groups = lexicon.words as Array<{ words: Array<{ scores: Record<string, number> }> }>;
+      groups[0]!.words[0]!.scores = { harasment: 0.3 };
+    });
+    expect(error).toBeInstanceOf(LexiconError);
+  });
+
+  it('when a pattern names a shared list that does not exist, then loading fails naming the pattern', () => {
+    const error = loadChanged((lexicon) => {
+      const groups = lexicon.patterns as Array<{ patterns: Array<Record<string, unknown>> }>;
+      groups[0]!.patterns[0]!.not_followed_by = 'no_such_list';
+    });
+    expect(error?.message).toMatch(/names an unknown shared list "no_such_list"/);
   });
 });

@@ -21,10 +21,10 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Container, ContainerOptions } from '../../../container.ts';
-import { canonicalJson } from '../../../platform/canonical-json.ts';
-import type { TenantPolicy } from '../../decisions/decision-types.ts';
-import { ConfigError, loadConfig } from '../../../platform/config.ts';
+import type { Container, ContainerOptions } from '../src/container.ts';
+import { canonicalJson } from '../src/platform/canonical-json.ts';
+import type { TenantPolicy } from '../src/modules/decisions/decision-types.ts';
+import { ConfigError, loadConfig } from '../src/platform/config.ts';
 import { REDTEAM_CASES, REDTEAM_DNS, policyFor, type RedteamCase } from './cases.ts';
 import { startRedteamStack, type RedteamScriptStack } from './redteam-stack.ts';
 import {

@@ -1,17 +1,29 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { PolicyBody } from '../../policy/policy.schemas.ts';
+import { PolicyBody } from '../src/modules/policy/policy.schemas.ts';
 import {
   OUTCOME_RANK,
   type DecisionInput,
   type Outcome,
   type TenantPolicy,
-} from '../../decisions/decision-types.ts';
-import { classifyAddress, parseHostLiteral } from '../ip-policy.ts';
-import { createInjectionStage } from '../../decisions/stages/injection-stage.ts';
-import { createProvenanceStage } from '../../decisions/stages/provenance-stage.ts';
-import { createSecretStage } from '../../decisions/stages/secret-stage.ts';
-import { REDTEAM_CASES, REDTEAM_DNS, policyFor, type RedteamCase } from './cases.ts';
+} from '../src/modules/decisions/decision-types.ts';
+import { classifyAddress, parseHostLiteral } from '../src/modules/safety/ip-policy.ts';
+import { createInjectionStage } from '../src/modules/decisions/stages/injection-stage.ts';
+import { createProvenanceStage } from '../src/modules/decisions/stages/provenance-stage.ts';
+import { createSecretStage } from '../src/modules/decisions/stages/secret-stage.ts';
+import {
+  CORPUS_DIR,
+  CorpusError,
+  REDTEAM_CASES,
+  REDTEAM_DNS,
+  loadRedteamCorpus,
+  policyFor,
+  type RedteamCase,
+} from './cases.ts';
 import { formatRedteamScore, scoreRedteam } from './score.ts';
 
 // A stand-in for the contract's tool table, enough to check that the corpus means what it
@@ -127,5 +139,58 @@ describe('red-team corpus', () => {
     }
     const score = scoreRedteam(results);
     expect(score.failures, formatRedteamScore(score)).toEqual([]);
+  });
+});
+
+describe('red-team corpus files', () => {
+  // A copy of the corpus with one file changed, loaded as the runner would load it; the
+  // error it fails with, or null.
+  function loadWith(file: string, change: (value: unknown) => unknown): Error | null {
+    const dir = mkdtempSync(path.join(tmpdir(), 'corpus-'));
+    try {
+      cpSync(CORPUS_DIR, dir, { recursive: true });
+      const target = path.join(dir, file);
+      writeFileSync(target, JSON.stringify(change(JSON.parse(readFileSync(target, 'utf8')))));
+      loadRedteamCorpus(pathToFileURL(`${dir}/`));
+      return null;
+    } catch (err) {
+      return err as Error;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('when a case carries a field the schema does not know, then loading fails naming the file', () => {
+    const error = loadWith('benign.json', (cases) => {
+      const list = cases as Array<Record<string, unknown>>;
+      list[0] = { ...list[0], expected: 'allow' };
+      return list;
+    });
+    expect(error).toBeInstanceOf(CorpusError);
+    expect(error?.message).toMatch(/benign\.json\[0\]/);
+  });
+
+  it('when a case names a fake secret that the environment lacks, then loading fails', () => {
+    const error = loadWith('secret-exfiltration.json', (cases) => {
+      const list = cases as Array<{ arguments: Record<string, unknown> }>;
+      list[0]!.arguments = { ...list[0]!.arguments, body: 'key {{fake.nosuch}}' };
+      return list;
+    });
+    expect(error?.message).toMatch(/unknown fake secret "nosuch"/);
+  });
+
+  it('when a case sits in the file of another family, then loading fails', () => {
+    const error = loadWith('ssrf.json', (cases) => {
+      const list = cases as Array<Record<string, unknown>>;
+      list[0] = { ...list[0], family: 'benign' };
+      return list;
+    });
+    expect(error?.message).toMatch(/does not belong in ssrf\.json/);
+  });
+
+  it('when the corpus is loaded, then the fake secrets are filled in and no placeholder is left', () => {
+    const text = JSON.stringify(REDTEAM_CASES);
+    expect(text).not.toContain('{{fake.');
+    expect(text).toContain('-----BEGIN RSA PRIVATE KEY-----');
   });
 });

@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pg from 'pg';
-import { buildContainer, type Container, type ContainerOptions } from '../../../container.ts';
-import { loadConfig, type Config } from '../../../platform/config.ts';
-import { quoteIdentifier, withDatabase } from '../../../platform/db.ts';
-import { createLogger } from '../../../platform/logger.ts';
-import { ensureDatabase, migrate } from '../../../platform/migrator.ts';
+import { buildContainer, type Container, type ContainerOptions } from '../src/container.ts';
+import { loadConfig, type Config } from '../src/platform/config.ts';
+import { quoteIdentifier, withDatabase } from '../src/platform/db.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { ensureDatabase, migrate } from '../src/platform/migrator.ts';
 
 export interface RedteamScriptStack {
   app: Awaited<ReturnType<Container['createApi']>>;

@@ -2,7 +2,7 @@
 // each case with what happened to it; this turns that into rates, a table and the list of
 // targets the run missed.
 
-import type { Outcome } from '../../decisions/decision-types.ts';
+import type { Outcome } from '../src/modules/decisions/decision-types.ts';
 import type { RedteamCase, RedteamExpectation, RedteamFamily } from './cases.ts';
 
 // What happened to a case:

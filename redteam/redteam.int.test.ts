@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../../../test/helpers/test-env.ts';
+import { startTestStack, type TestStack } from '../test/helpers/test-env.ts';
 import { REDTEAM_CASES } from './cases.ts';
 import { REDTEAM_MODERATION_TIMEOUT_MS, createRedteamResolver, runRedteam } from './run-redteam.ts';
 import {

@@ -1,0 +1,243 @@
+// `npm run eval`: the public datasets through the real gateway.
+//
+// Every row of every dataset in the datasets directory becomes one proposal
+// (eval/datasets.ts says how), sent with POST /v1/actions to the real HTTP app on its own
+// Postgres database and Redis prefix, with the moderation service on a port of its own
+// and every decision stage, exactly as `npm run redteam` does. No worker runs, so nothing
+// is executed. The table gives, per dataset (and with --families per family), the share
+// of attacks held and of benign rows allowed, held-out and tuning parts apart.
+//
+//   npm run eval -- [--datasets-dir DIR] [--only a,b] [--sample N] [--part held-out|tuning|all]
+//                   [--families] [--json FILE] [--failures N] [--concurrency N]
+//
+// --failures lists missed rows of the tuning part only. The held-out part (30% of each
+// dataset, by a hash of the row's group, see datasets.ts) is reported as figures and
+// never listed row by row: it is what the detectors were not tuned on.
+//
+// Exit code: 0 when every held-out target is met, 1 when one is missed, 2 when the run
+// could not happen. With no datasets in the directory it says so in one line and exits 0.
+
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Container } from '../src/container.ts';
+import type { TenantPolicy } from '../src/modules/decisions/decision-types.ts';
+import { ConfigError, loadConfig } from '../src/platform/config.ts';
+import { startRedteamStack } from '../redteam/redteam-stack.ts';
+import {
+  REDTEAM_MODERATION_TIMEOUT_MS,
+  RUNNER_RATE_LIMIT,
+  createRedteamResolver,
+} from '../redteam/run-redteam.ts';
+import {
+  ALLOWED_EMAIL_DOMAIN,
+  DEFAULT_DATASETS_DIR,
+  datasetNames,
+  datasetsPresent,
+  itemsOf,
+  loadDataset,
+  sampleItems,
+  type EvalItem,
+} from './datasets.ts';
+import {
+  formatEval,
+  isHeld,
+  missedEvalTargets,
+  scoreEval,
+  type EvalOutcome,
+  type EvalResult,
+} from './score.ts';
+
+type InjectableApp = Pick<Awaited<ReturnType<Container['createApi']>>, 'inject'>;
+
+export interface EvalStack {
+  app: InjectableApp;
+  container: Pick<Container, 'auth'>;
+}
+
+export const EVAL_POLICY: TenantPolicy = Object.freeze({
+  email_allowed_domains: [ALLOWED_EMAIL_DOMAIN],
+  fetch_allowed_hosts: ['docs.acme.test'],
+  refund_review_above_cents: 5000,
+  rate_limit_per_user_per_minute: RUNNER_RATE_LIMIT,
+  report_threshold: 3,
+  report_window_minutes: 1440,
+}) as TenantPolicy;
+
+const VALIDATION_CODES: ReadonlySet<string> = new Set([
+  'invalid_request',
+  'invalid_arguments',
+  'unknown_tool',
+  'tool_not_permitted',
+]);
+
+export interface LoadedItems {
+  items: EvalItem[];
+  // Datasets named but not found in the directory.
+  missing: string[];
+}
+
+export function loadItems(dir: string, only?: readonly string[]): LoadedItems {
+  const names = only && only.length > 0 ? only : datasetNames();
+  const items: EvalItem[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const rows = loadDataset(dir, name);
+    if (rows === null) missing.push(name);
+    else items.push(...itemsOf(name, rows));
+  }
+  return { items, missing };
+}
+
+// Proposes every item through the app, `concurrency` at a time, under one tenant.
+export async function runEval(
+  stack: EvalStack,
+  items: readonly EvalItem[],
+  options: { concurrency?: number; onProgress?: (done: number) => void } = {},
+): Promise<EvalResult[]> {
+  const tenant = `eval-${randomUUID().slice(0, 8)}`;
+  const admin = (await stack.container.auth.createKey({ tenant, role: 'admin' })).key;
+  const agent = (await stack.container.auth.createKey({ tenant, role: 'agent' })).key;
+  const put = await stack.app.inject({
+    method: 'PUT',
+    url: '/v1/policy',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    payload: EVAL_POLICY,
+  });
+  if (put.statusCode !== 200) throw new Error(`PUT /v1/policy answered ${put.statusCode}: ${put.payload}`);
+
+  const results: EvalResult[] = new Array<EvalResult>(items.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < items.length; index = next++) {
+      results[index] = await propose(stack, agent, items[index]!);
+      done += 1;
+      if (done % 500 === 0) options.onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  return results;
+}
+
+async function propose(stack: EvalStack, agent: string, item: EvalItem): Promise<EvalResult> {
+  const response = await stack.app.inject({
+    method: 'POST',
+    url: '/v1/actions',
+    headers: {
+      authorization: `Bearer ${agent}`,
+      'content-type': 'application/json',
+      'idempotency-key': randomUUID(),
+    },
+    payload: item.proposal,
+  });
+  let body: { decision?: { outcome?: string; reasons?: Array<{ code: string }> }; code?: string } = {};
+  try {
+    body = JSON.parse(response.payload) as typeof body;
+  } catch {
+    // A non-JSON answer is an error below.
+  }
+  if (response.statusCode === 201 || response.statusCode === 200) {
+    const outcome = body.decision?.outcome;
+    if (outcome === 'allow' || outcome === 'review' || outcome === 'deny') {
+      return { item, outcome, reasonCodes: (body.decision?.reasons ?? []).map((r) => r.code) };
+    }
+  }
+  const code = body.code ?? 'no code';
+  const outcome: EvalOutcome =
+    response.statusCode >= 400 && response.statusCode < 500 && VALIDATION_CODES.has(code)
+      ? 'rejected'
+      : 'error';
+  return { item, outcome, reasonCodes: [code], detail: `${response.statusCode} ${code}` };
+}
+
+// Missed rows of the tuning part, for the engineer tuning the detectors. The held-out part
+// is never listed.
+export function formatTuningFailures(results: readonly EvalResult[], max: number): string {
+  const missed = results.filter(
+    (r) =>
+      !r.item.heldOut &&
+      ((r.item.rowClass === 'positive' && !isHeld(r.outcome)) ||
+        (r.item.rowClass === 'negative' && (isHeld(r.outcome) || r.outcome === 'error'))),
+  );
+  const lines = [`tuning-part misses: ${missed.length} (first ${Math.min(max, missed.length)})`];
+  for (const r of missed.slice(0, max)) {
+    const text = JSON.stringify(r.item.text);
+    lines.push(
+      `  ${r.item.id} [${r.item.label}/${r.item.family}] ${r.outcome} ${r.reasonCodes.join(',')}: ${text.slice(0, 300)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'datasets-dir': { type: 'string', default: DEFAULT_DATASETS_DIR },
+      only: { type: 'string' },
+      sample: { type: 'string' },
+      part: { type: 'string', default: 'all' },
+      families: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      failures: { type: 'string', default: '0' },
+      concurrency: { type: 'string', default: '8' },
+    },
+  });
+  const dir = values['datasets-dir'];
+  if (!datasetsPresent(dir)) {
+    process.stdout.write(`eval: no datasets in ${dir} (set --datasets-dir); nothing to measure\n`);
+    return 0;
+  }
+  const only = values.only?.split(',').filter(Boolean);
+  const { items: all, missing } = loadItems(dir, only);
+  let items = all;
+  if (values.part === 'held-out') items = items.filter((i) => i.heldOut);
+  else if (values.part === 'tuning') items = items.filter((i) => !i.heldOut);
+  if (values.sample) items = sampleItems(items, Number(values.sample));
+
+  let stack: Awaited<ReturnType<typeof startRedteamStack>>;
+  try {
+    stack = await startRedteamStack({
+      server: loadConfig(),
+      resolveHost: createRedteamResolver(),
+      moderationTimeoutMs: REDTEAM_MODERATION_TIMEOUT_MS,
+    });
+  } catch (err) {
+    const message =
+      err instanceof ConfigError ? err.message : `could not start the gateway: ${(err as Error).message}`;
+    process.stderr.write(`${message}\n`);
+    return 2;
+  }
+  try {
+    const started = performance.now();
+    const results = await runEval(stack, items, {
+      concurrency: Number(values.concurrency),
+      onProgress: (done) => process.stderr.write(`  ${done}/${items.length}\n`),
+    });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const figures = scoreEval(results);
+    process.stdout.write(
+      `eval: ${results.length} proposals from ${dir} through the gateway in ${seconds} s` +
+        `${values.sample ? ` (sample of at most ${values.sample} per dataset, class and part)` : ''}\n`,
+    );
+    if (missing.length > 0) process.stdout.write(`absent, not measured: ${missing.join(', ')}\n`);
+    process.stdout.write(`\n${formatEval(figures, { families: values.families })}\n\n`);
+    const failures = Number(values.failures);
+    if (failures > 0) process.stdout.write(`${formatTuningFailures(results, failures)}\n\n`);
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(figures, null, 2)}\n`);
+    const missed = missedEvalTargets(figures);
+    process.stdout.write(
+      missed.length === 0
+        ? 'held-out targets met\n'
+        : `held-out targets missed:\n${missed.map((line) => `  ${line}`).join('\n')}\n`,
+    );
+    return missed.length === 0 ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`eval run failed: ${(err as Error).stack ?? String(err)}\n`);
+    return 2;
+  } finally {
+    await stack.close();
+  }
+}
+
+if (import.meta.main) process.exitCode = await main();
