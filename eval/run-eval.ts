@@ -20,15 +20,8 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Container } from '../src/container.ts';
 import type { TenantPolicy } from '../src/modules/decisions/decision-types.ts';
-import { ConfigError, loadConfig } from '../src/platform/config.ts';
-import { startRedteamStack } from '../redteam/redteam-stack.ts';
-import {
-  REDTEAM_MODERATION_TIMEOUT_MS,
-  RUNNER_RATE_LIMIT,
-  createRedteamResolver,
-} from '../redteam/run-redteam.ts';
+import { RUNNER_RATE_LIMIT, withScriptStack, type RedteamStack } from '../redteam/run-redteam.ts';
 import {
   ALLOWED_EMAIL_DOMAIN,
   DEFAULT_DATASETS_DIR,
@@ -48,12 +41,8 @@ import {
   type EvalResult,
 } from './score.ts';
 
-type InjectableApp = Pick<Awaited<ReturnType<Container['createApi']>>, 'inject'>;
-
-export interface EvalStack {
-  app: InjectableApp;
-  container: Pick<Container, 'auth'>;
-}
+// The same gateway the red-team runner drives; a TestStack from test/helpers fits it.
+export type EvalStack = RedteamStack;
 
 export const EVAL_POLICY: TenantPolicy = Object.freeze({
   email_allowed_domains: [ALLOWED_EMAIL_DOMAIN],
@@ -195,20 +184,7 @@ async function main(): Promise<number> {
   else if (values.part === 'tuning') items = items.filter((i) => !i.heldOut);
   if (values.sample) items = sampleItems(items, Number(values.sample));
 
-  let stack: Awaited<ReturnType<typeof startRedteamStack>>;
-  try {
-    stack = await startRedteamStack({
-      server: loadConfig(),
-      resolveHost: createRedteamResolver(),
-      moderationTimeoutMs: REDTEAM_MODERATION_TIMEOUT_MS,
-    });
-  } catch (err) {
-    const message =
-      err instanceof ConfigError ? err.message : `could not start the gateway: ${(err as Error).message}`;
-    process.stderr.write(`${message}\n`);
-    return 2;
-  }
-  try {
+  return withScriptStack('eval run', async (stack) => {
     const started = performance.now();
     const results = await runEval(stack, items, {
       concurrency: Number(values.concurrency),
@@ -232,12 +208,7 @@ async function main(): Promise<number> {
         : `held-out targets missed:\n${missed.map((line) => `  ${line}`).join('\n')}\n`,
     );
     return missed.length === 0 ? 0 : 1;
-  } catch (err) {
-    process.stderr.write(`eval run failed: ${(err as Error).stack ?? String(err)}\n`);
-    return 2;
-  } finally {
-    await stack.close();
-  }
+  });
 }
 
 if (import.meta.main) process.exitCode = await main();

@@ -270,9 +270,13 @@ function recordProposal(redteamCase: RedteamCase, answer: Answer): RedteamResult
   return { case: redteamCase, outcome, detail: statusLine(answer), reasons: problemReasons(answer) };
 }
 
-// The script: a stack of its own, the whole corpus, the table, and exit 1 on a missed
-// target (2 when the run itself could not happen).
-async function main(): Promise<number> {
+// A script's gateway: a stack of its own for the length of `run`, closed after it. Returns
+// what `run` returns, or 2 when the stack could not start or the run threw (the message
+// goes to stderr, prefixed with `what`).
+export async function withScriptStack(
+  what: string,
+  run: (stack: RedteamScriptStack) => Promise<number>,
+): Promise<number> {
   let stack: RedteamScriptStack;
   try {
     stack = await startRedteamStack({
@@ -287,6 +291,19 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
+    return await run(stack);
+  } catch (err) {
+    process.stderr.write(`${what} failed: ${(err as Error).stack ?? String(err)}\n`);
+    return 2;
+  } finally {
+    await stack.close();
+  }
+}
+
+// The script: a stack of its own, the whole corpus, the table, and exit 1 on a missed
+// target (2 when the run itself could not happen).
+function main(): Promise<number> {
+  return withScriptStack('red-team run', async (stack) => {
     const started = performance.now();
     const results = await runRedteam(stack, REDTEAM_CASES);
     const score = scoreRedteam(results);
@@ -300,12 +317,7 @@ async function main(): Promise<number> {
         : `targets missed:\n${missed.map((line) => `  ${line}`).join('\n')}\n`,
     );
     return missed.length === 0 ? 0 : 1;
-  } catch (err) {
-    process.stderr.write(`red-team run failed: ${(err as Error).stack ?? String(err)}\n`);
-    return 2;
-  } finally {
-    await stack.close();
-  }
+  });
 }
 
 if (import.meta.main) process.exitCode = await main();
