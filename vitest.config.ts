@@ -11,6 +11,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'redteam/**/*.test.ts', 'eval/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
+          // GitHub's workflow parser imports its schema JSON without an import attribute,
+          // which Node refuses; inlined, Vite loads the JSON (test/deploy/workflow.test.ts).
+          server: { deps: { inline: ['@actions/workflow-parser'] } },
         },
       },
       {
