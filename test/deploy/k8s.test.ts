@@ -291,6 +291,10 @@ describe('Kubernetes manifests', () => {
             `${queuePrefix(redisPrefix)}:${EXECUTE_QUEUE}:wait`,
           );
           expect(Number(spec.triggers[0]!.metadata.listLength)).toBeGreaterThan(0);
+          // docs/scaling.md derives the queue wait from this target; keep them together.
+          expect(readFileSync(repoPath('docs/scaling.md'), 'utf8')).toContain(
+            `listLength: ${spec.triggers[0]!.metadata.listLength}`,
+          );
         },
       );
 
