@@ -8,7 +8,7 @@
 // of attacks held and of benign rows allowed, held-out and tuning parts apart.
 //
 //   npm run eval -- [--datasets-dir DIR] [--only a,b] [--sample N] [--part held-out|tuning|all]
-//                   [--families] [--json FILE] [--failures N] [--concurrency N]
+//                   [--families] [--json FILE] [--failures N] [--concurrency N] [--in-process]
 //
 // --failures lists missed rows of the tuning part only. The held-out part (30% of each
 // dataset, by a hash of the row's group, see datasets.ts) is reported as figures and
@@ -32,6 +32,7 @@ import {
   sampleItems,
   type EvalItem,
 } from './datasets.ts';
+import { runInProcess } from './in-process.ts';
 import {
   formatEval,
   isHeld,
@@ -170,6 +171,7 @@ async function main(): Promise<number> {
       json: { type: 'string' },
       failures: { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '8' },
+      'in-process': { type: 'boolean', default: false },
     },
   });
   const dir = values['datasets-dir'];
@@ -184,16 +186,13 @@ async function main(): Promise<number> {
   else if (values.part === 'tuning') items = items.filter((i) => !i.heldOut);
   if (values.sample) items = sampleItems(items, Number(values.sample));
 
-  return withScriptStack('eval run', async (stack) => {
+  const report = async (run: () => Promise<EvalResult[]>, where: string): Promise<number> => {
     const started = performance.now();
-    const results = await runEval(stack, items, {
-      concurrency: Number(values.concurrency),
-      onProgress: (done) => process.stderr.write(`  ${done}/${items.length}\n`),
-    });
+    const results = await run();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const figures = scoreEval(results);
     process.stdout.write(
-      `eval: ${results.length} proposals from ${dir} through the gateway in ${seconds} s` +
+      `eval: ${results.length} proposals from ${dir} ${where} in ${seconds} s` +
         `${values.sample ? ` (sample of at most ${values.sample} per dataset, class and part)` : ''}\n`,
     );
     if (missing.length > 0) process.stdout.write(`absent, not measured: ${missing.join(', ')}\n`);
@@ -208,7 +207,23 @@ async function main(): Promise<number> {
         : `held-out targets missed:\n${missed.map((line) => `  ${line}`).join('\n')}\n`,
     );
     return missed.length === 0 ? 0 : 1;
-  });
+  };
+  if (values['in-process']) {
+    return report(
+      () => runInProcess(items, EVAL_POLICY),
+      'through the content stages in process (tuning only)',
+    );
+  }
+  return withScriptStack('eval run', (stack) =>
+    report(
+      () =>
+        runEval(stack, items, {
+          concurrency: Number(values.concurrency),
+          onProgress: (done) => process.stderr.write(`  ${done}/${items.length}\n`),
+        }),
+      'through the gateway',
+    ),
+  );
 }
 
 if (import.meta.main) process.exitCode = await main();

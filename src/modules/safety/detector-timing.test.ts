@@ -174,6 +174,26 @@ describe('linear-time guard: detectInjection on 1 MiB', () => {
   }
 });
 
+// Instructions addressed to the assistant (instruction-detector.ts), as documents are
+// scanned: sentence after sentence of near-matches, and one sentence with no end.
+const INSTRUCTION_INPUTS: Record<string, string> = {
+  'questions back to back': 'What is the capital of Brazil? ',
+  'output directives back to back': 'Add this to your response. ',
+  'override openings without a verb': 'ignore the page and ',
+  'one endless sentence of task verbs': 'write explain translate ',
+  'code-injection halves': 'the following code in your code ',
+  'table cells': '| write a poem | ',
+};
+
+describe('linear-time guard: instruction detection on 1 MiB', () => {
+  for (const [label, unit] of Object.entries(INSTRUCTION_INPUTS)) {
+    it(`when probed with ${label}, then the scan finishes under ${BUDGET_MS} ms`, () => {
+      const text = mebibyteOf(unit);
+      expectWithinBudget(() => detectInjection(text, { instructions: 'all' }));
+    });
+  }
+});
+
 describe('linear-time guard: detectInjection on mostly non-ASCII text', () => {
   for (const [label, unit] of Object.entries(NON_ASCII_INPUTS)) {
     it(`when probed with ${label}, then 1 MiB costs at most about four times 256 KiB`, () => {

@@ -1,4 +1,5 @@
-// Finds text that was hidden by encoding it (base64, hex, percent-encoding) and decodes it
+// Finds text that was hidden by encoding it (base64, hex, percent-encoding, HTML character
+// references, \u and \x escapes) and decodes it
 // so the caller can scan it like any other text.
 //
 // Decoding is attacker-controlled work, so it is bounded by a budget the caller owns and
@@ -8,7 +9,8 @@
 // printable. Random identifiers that merely look like base64 decode to binary and drop
 // out here.
 
-export type EncodingLayer = 'decoded:base64' | 'decoded:hex' | 'decoded:url';
+export type EncodingLayer =
+  'decoded:base64' | 'decoded:hex' | 'decoded:url' | 'decoded:html' | 'decoded:unicode';
 
 export interface EncodedPayload {
   layer: EncodingLayer;
@@ -30,6 +32,37 @@ const SPACED_HEX_RUN = /\b[0-9a-fA-F]{2}(?:[ :,][0-9a-fA-F]{2}){7,}\b/g;
 // At least three escapes, each gap free of whitespace and '%': the gaps exclude the
 // character that starts the next escape, so scanning stays linear.
 const PERCENT_RUN = /%[0-9a-fA-F]{2}(?:[^\s%]{0,40}%[0-9a-fA-F]{2}){2,}[^\s%]{0,80}/g;
+// Runs of text holding at least four character references ("&#105;&#103;" or "&lt;"),
+// with short plain stretches between them; the gaps exclude '&' so scanning is linear.
+const HTML_ENTITY_RUN =
+  /&(?:#x?[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});(?:[^&<>]{0,40}&(?:#x?[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});){3,}/g;
+// Runs of at least four \uXXXX, \u{X..} or \xXX escapes, with short gaps as above.
+const UNICODE_ESCAPE_RUN =
+  /\\(?:u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2})(?:[^\\]{0,40}\\(?:u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2})){3,}/g;
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  colon: ':',
+  sol: '/',
+  period: '.',
+  comma: ',',
+  lpar: '(',
+  rpar: ')',
+  lsqb: '[',
+  rsqb: ']',
+  excl: '!',
+  quest: '?',
+  num: '#',
+  equals: '=',
+  plus: '+',
+  hyphen: '-',
+  newline: '\n',
+  tab: '\t',
+};
 
 const MIN_RUN_LENGTH = 16;
 const HAS_UPPER = /[A-Z]/;
@@ -70,6 +103,11 @@ export function findEncodedPayloads(text: string, budget: DecodeBudget): Encoded
     }
   }
   if (text.includes('%')) collectPercent(text, budget, payloads);
+  if (text.includes('&'))
+    collectRuns(text, HTML_ENTITY_RUN, 'decoded:html', decodeHtmlEntities, budget, payloads);
+  if (text.includes('\\')) {
+    collectRuns(text, UNICODE_ESCAPE_RUN, 'decoded:unicode', decodeUnicodeEscapes, budget, payloads);
+  }
   return payloads.sort((a, b) => a.start - b.start);
 }
 
@@ -205,6 +243,56 @@ function extendOverPlainPrefix(text: string, index: number): number {
   const limit = Math.max(0, index - MAX_PERCENT_PREFIX);
   while (start > limit && /[^\s%]/.test(text[start - 1]!)) start -= 1;
   return start;
+}
+
+function collectRuns(
+  text: string,
+  runs: RegExp,
+  layer: EncodingLayer,
+  decode: (encoded: string) => string,
+  budget: DecodeBudget,
+  payloads: EncodedPayload[],
+): void {
+  for (const match of text.matchAll(runs)) {
+    if (budget.decodes <= 0 || budget.chars <= 0) return;
+    const encoded = match[0].slice(0, budget.chars * 10);
+    const decoded = spend(budget, () => decode(encoded));
+    if (decoded !== null)
+      payloads.push({ layer, start: match.index, end: match.index + match[0].length, decoded });
+  }
+}
+
+function codePointText(value: number): string {
+  return value > 0 && value <= 0x10ffff && (value < 0xd800 || value > 0xdfff)
+    ? String.fromCodePoint(value)
+    : '';
+}
+
+// Numeric references in decimal or hex, and the named ones that matter for hiding ASCII.
+// An unknown name is left as written.
+export function decodeHtmlEntities(encoded: string): string {
+  return encoded.replace(/&(?:#(x?)([0-9a-fA-F]{1,6})|([a-zA-Z]{2,8}));/g, (whole, hex, digits, name) => {
+    if (name !== undefined) return NAMED_ENTITIES[String(name).toLowerCase()] ?? whole;
+    return codePointText(Number.parseInt(String(digits), hex ? 16 : 10));
+  });
+}
+
+// JavaScript, JSON and Python style escapes. Surrogate pairs written as two \u escapes
+// are joined by decoding the UTF-16 units together.
+export function decodeUnicodeEscapes(encoded: string): string {
+  const units = encoded.replace(/\\u\{([0-9a-fA-F]{1,6})\}/g, (_, hex) =>
+    codePointText(Number.parseInt(String(hex), 16)),
+  );
+  return units
+    .replace(/\\x([0-9a-fA-F]{2})/g, (_, hex) => String.fromCharCode(Number.parseInt(String(hex), 16)))
+    .replace(/(?:\\u[0-9a-fA-F]{4})+/g, (run) =>
+      String.fromCharCode(
+        ...run
+          .split('\\u')
+          .slice(1)
+          .map((hex) => Number.parseInt(hex, 16)),
+      ).toWellFormed(),
+    );
 }
 
 // Lenient on purpose: decodeURIComponent throws on one malformed escape, which would let

@@ -8,8 +8,14 @@
 //      is run over it. Spans are mapped back to the original string.
 //   3. Tag characters and variation-selector runs are decoded to text and that text is
 //      scanned as layer 'hidden'.
-//   4. base64, hex and percent-encoded runs are decoded and rescanned, at most `maxDepth`
-//      levels deep, within one decode budget for the whole call.
+//   4. base64, hex, percent-encoded, HTML-entity and \u-escaped runs are decoded and
+//      rescanned, at most `maxDepth` levels deep, within one decode budget for the whole
+//      call.
+//   5. With `instructions` on, sentences that tell an assistant what to do, whatever their
+//      wording, are reported as family 'agent_instruction' (instruction-detector.ts):
+//      everywhere for text that should be data ('all': documents, fetched pages), only in
+//      decoded and hidden text for text that may legitimately instruct ('decoded': the
+//      arguments, the user's prompt). Nobody encodes a plain request to an assistant.
 //
 // Spans: `start`/`end` are UTF-16 offsets into the string passed in. For a finding inside
 // decoded or hidden text they cover the whole encoded run (or tag run) in the outermost
@@ -56,9 +62,10 @@ import {
   type InjectionPattern,
   type PatternFamily,
 } from './injection-patterns.ts';
+import { detectInstructions } from './instruction-detector.ts';
 import { normaliseText, originSpan } from './normalise-text.ts';
 
-export type InjectionFamily = PatternFamily | 'hidden_characters';
+export type InjectionFamily = PatternFamily | 'hidden_characters' | 'agent_instruction';
 
 // 'plain': the text as given. 'decoded:*': text recovered from an encoded run. 'hidden':
 // text recovered from tag characters or variation selectors.
@@ -86,6 +93,9 @@ export interface InjectionDetectorOptions {
   // Regex matches one pattern may produce in one text before the flood itself becomes
   // the finding. Default 1000.
   maxCandidatesPerPattern?: number;
+  // Where to look for instructions addressed to the assistant (see step 5 above).
+  // Default 'off'.
+  instructions?: 'all' | 'decoded' | 'off';
 }
 
 export const DEFAULT_MAX_SCAN_LENGTH = 1024 * 1024;
@@ -99,6 +109,7 @@ interface ScanState {
   maxFindings: number;
   maxDepth: number;
   maxCandidatesPerPattern: number;
+  instructions: 'all' | 'decoded' | 'off';
 }
 
 type SpanMapper = (start: number, end: number) => { start: number; end: number };
@@ -112,6 +123,7 @@ export function detectInjection(text: string, opts: InjectionDetectorOptions = {
     maxFindings: opts.maxFindings ?? 64,
     maxDepth: opts.maxDepth ?? 2,
     maxCandidatesPerPattern: opts.maxCandidatesPerPattern ?? 1000,
+    instructions: opts.instructions ?? 'off',
   };
   const scanned = text.length > maxLength ? text.slice(0, maxLength) : text;
   scanLayer(scanned, 'plain', 0, (start, end) => ({ start, end }), state);
@@ -135,6 +147,9 @@ function scanLayer(
     });
   }
   scanPatterns(text, layer, toOuter, state);
+  if (state.instructions === 'all' || (state.instructions === 'decoded' && layer !== 'plain')) {
+    scanInstructions(text, layer, toOuter, state);
+  }
   if (depth >= state.maxDepth) return;
   scanHiddenMessages(text, hidden, depth, toOuter, state);
   scanEncodedPayloads(text, depth, toOuter, state);
@@ -169,6 +184,17 @@ function scanPatterns(text: string, layer: FindingLayer, toOuter: SpanMapper, st
       const phrase = confirmPhrase(candidate, match, folded.text);
       if (phrase) report(candidate, phrase.start, phrase.end, phrase.text);
     }
+  }
+}
+
+function scanInstructions(text: string, layer: FindingLayer, toOuter: SpanMapper, state: ScanState): void {
+  for (const found of detectInstructions(text, { maxFindings: state.maxFindings - state.findings.length })) {
+    addFinding(state, {
+      family: 'agent_instruction',
+      pattern: found.kind,
+      evidence: { ...toOuter(found.start, found.end), excerpt: found.excerpt },
+      layer,
+    });
   }
 }
 

@@ -488,7 +488,9 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = Object.freeze([
     'instruction_override',
     'ignore_previous_instructions',
     IGNORE_VERBS,
-    String.raw` (?:${alt('the', 'of', 'these', 'those', 'my', 'our', 'all', 'any')} ){0,2}${EARLIER} ${words(3)}${INSTRUCTIONS}\b`,
+    // Not "my" or "our": a writer withdrawing their own earlier instruction ("please
+    // ignore my previous instructions about the meeting") is ordinary English.
+    String.raw` (?:${alt('the', 'of', 'these', 'those', 'all', 'any')} ){0,2}${EARLIER} ${words(3)}${INSTRUCTIONS}\b`,
   ),
   led(
     'instruction_override',
@@ -812,11 +814,12 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = Object.freeze([
         'tool_use',
         'function_call',
         'function_name',
-        'recipient_name',
         'name',
       ],
     },
-    String.raw`["'](?:tool|tool_name|toolname|tool_call|tool_calls|tool_use|function_call|function_name|recipient_name)["'] ?: ?["'{\[]|["']name["'] ?: ?["'][a-z0-9_.-]{1,60}["'] ?, ?["'](?:arguments|args)["'] ?: ?[{"']`,
+    // Not "recipient_name" or other keys that ordinary records carry: shipment data with
+    // a recipient_name field is not a tool call.
+    String.raw`["'](?:tool|tool_name|toolname|tool_call|tool_calls|tool_use|function_call|function_name)["'] ?: ?["'{\[]|["']name["'] ?: ?["'][a-z0-9_.-]{1,60}["'] ?, ?["'](?:arguments|args)["'] ?: ?[{"']`,
   ),
   gated(
     'tool_coercion',

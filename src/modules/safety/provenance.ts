@@ -66,9 +66,7 @@ export function checkProvenance(
         ...traceOrderId(args.order_id, folded, prompt),
       ];
     case 'files.delete':
-      return typeof args.path === 'string'
-        ? traceValue('path', 'path', args.path, PATH_CHAR, folded, prompt)
-        : [];
+      return typeof args.path === 'string' ? tracePath(args.path, folded, prompt) : [];
     default:
       return [];
   }
@@ -154,6 +152,32 @@ function traceValue(
   return found ? [{ argument, kind, ...found }] : [];
 }
 
+// "/reports/q3.pdf", "reports/q3.pdf" and "./reports/q3.pdf" name the same file in the
+// sandbox drive, so a path is traced without its leading slashes and dots, and a match
+// may follow a '/' (the document's "/reports/q3.pdf" is the argument's "reports/q3.pdf").
+function tracePath(
+  raw: string,
+  documents: readonly FoldedDocument[],
+  prompt: NormalisedText,
+): ProvenanceFinding[] {
+  const value = foldValue(raw).replace(/^(?:\.?\/)+/, '');
+  if (!value || findToken(prompt, value, PATH_CHAR, '/')) return [];
+  for (const doc of documents) {
+    const span = findToken(doc.folded, value, PATH_CHAR, '/');
+    if (span) {
+      return [
+        {
+          argument: 'path',
+          kind: 'path',
+          documentIndex: doc.index,
+          ...originSpan(doc.folded, span.start, span.end),
+        },
+      ];
+    }
+  }
+  return [];
+}
+
 function foldValue(raw: string): string {
   return normaliseText(raw).text.trim();
 }
@@ -171,13 +195,23 @@ function firstDocumentWith(
 }
 
 // The first occurrence of `needle` in the folded text that no token character touches.
-function findToken(haystack: NormalisedText, needle: string, tokenChar: RegExp): Span | null {
+// `openBefore` lists characters that may precede it all the same ('/' for paths; a "./"
+// or "../" before it is still part of a longer path and still touches).
+function findToken(
+  haystack: NormalisedText,
+  needle: string,
+  tokenChar: RegExp,
+  openBefore = '',
+): Span | null {
   if (!needle) return null;
   const text = haystack.text;
   for (let index = text.indexOf(needle); index >= 0; index = text.indexOf(needle, index + 1)) {
     const end = index + needle.length;
-    if (!touches(text, index - 1, -1, tokenChar) && !touches(text, end, 1, tokenChar))
-      return { start: index, end };
+    const before = text[index - 1];
+    const open =
+      before !== undefined && openBefore.includes(before) && !touches(text, index - 2, -1, /[a-z0-9._~-]/);
+    if ((open || !touches(text, index - 1, -1, tokenChar)) && !touches(text, end, 1, tokenChar))
+      return { start: open ? index - 1 : index, end };
   }
   return null;
 }

@@ -1,10 +1,27 @@
-// prompt_injection: deny when an attack phrase sits in untrusted text (source documents,
-// string arguments) of a side-effecting tool; review otherwise, and for hidden characters
-// alone. Messages quote at most a short, redacted excerpt of the injected text.
+// prompt_injection: whether text the proposal carries tries to steer the assistant.
+//
+// Where a text came from decides both what is looked for and what a finding costs:
+//   - the user's prompt is the principal: it may ask for anything in any words, so only
+//     attack phrases and encoded or hidden instructions are looked for, and a finding
+//     there asks for review, never denies;
+//   - source documents are data: any sentence in them that tells an assistant what to
+//     do is a finding (instruction-detector.ts), as are attack phrases;
+//   - arguments are what will be executed: attack phrases and encoded instructions.
+//     Words the user typed and the assistant carried into an argument (an e-mail that
+//     quotes the prompt) count as the user's.
+// Outcome: deny when documents or arguments of a side-effecting tool carry an attack,
+// or when any of them carries an instruction that had to be decoded or was hidden
+// (nobody encodes a plain request); review for everything else, and for invisible
+// characters alone. Messages quote at most a short, redacted excerpt.
 
 import type { DecisionInput, DecisionStage, Reason } from '../decision-types.ts';
 import { allow } from '../decision-types.ts';
-import { detectInjection, type Finding } from '../../safety/injection-detector.ts';
+import {
+  detectInjection,
+  type Finding,
+  type InjectionDetectorOptions,
+} from '../../safety/injection-detector.ts';
+import { normaliseText } from '../../safety/normalise-text.ts';
 import { redactText } from '../../safety/redaction.ts';
 import { collectStringFields, type StringFieldWalk } from '../../safety/string-fields.ts';
 import { CONTRACT_TOOL_TRAITS, safetyResult, type SafetyStageDeps } from './safety-stage-support.ts';
@@ -15,6 +32,7 @@ interface ScanTarget {
   path: string;
   text: string;
   trust: Trust;
+  instructions: NonNullable<InjectionDetectorOptions['instructions']>;
 }
 
 export function createInjectionStage(deps: SafetyStageDeps = {}): DecisionStage {
@@ -26,11 +44,24 @@ export function createInjectionStage(deps: SafetyStageDeps = {}): DecisionStage 
       const targets = scanTargets(input, argumentsWalk);
       const reasons: Reason[] = [];
       let deny = false;
+      let prompt: string | undefined;
+      const userWrote = (finding: Finding): boolean => {
+        prompt ??= normaliseText(input.context.user_prompt ?? '').text;
+        const phrase = finding.evidence.excerpt.replace(/\.\.\.$/, '');
+        return phrase.length > 0 && prompt.includes(phrase);
+      };
       for (const target of targets) {
-        const findings = detectInjection(target.text, deps.detector);
+        const findings = detectInjection(target.text, {
+          ...deps.detector,
+          instructions: target.instructions,
+        });
         if (findings.length === 0) continue;
-        const attack = findings.some((f) => f.family !== 'hidden_characters');
-        if (attack && target.trust === 'untrusted' && tools.isSideEffecting(input.tool)) deny = true;
+        for (const finding of findings) {
+          if (finding.family === 'hidden_characters' || target.trust !== 'untrusted') continue;
+          if (target.path.startsWith('arguments') && finding.layer === 'plain' && userWrote(finding))
+            continue;
+          if (finding.layer !== 'plain' || tools.isSideEffecting(input.tool)) deny = true;
+        }
         reasons.push(...injectionReasons(target.path, findings));
       }
       if (argumentsWalk.truncated) {
@@ -50,21 +81,32 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
   const { context } = input;
   const targets: ScanTarget[] = [];
   if (context.user_prompt)
-    targets.push({ path: 'context.user_prompt', text: context.user_prompt, trust: 'user' });
+    targets.push({
+      path: 'context.user_prompt',
+      text: context.user_prompt,
+      trust: 'user',
+      instructions: 'decoded',
+    });
   (context.source_documents ?? []).forEach((doc, index) => {
     targets.push({
       path: `context.source_documents[${index}].content`,
       text: doc.content,
       trust: 'untrusted',
+      instructions: 'all',
     });
   });
   if (context.model_rationale) {
-    targets.push({ path: 'context.model_rationale', text: context.model_rationale, trust: 'model' });
+    targets.push({
+      path: 'context.model_rationale',
+      text: context.model_rationale,
+      trust: 'model',
+      instructions: 'decoded',
+    });
   }
   // The assistant wrote the arguments, but what they say is what gets executed: text
   // that steers the assistant is as dangerous there as in a document.
   for (const field of argumentsWalk.fields)
-    targets.push({ path: field.path, text: field.value, trust: 'untrusted' });
+    targets.push({ path: field.path, text: field.value, trust: 'untrusted', instructions: 'decoded' });
   return targets;
 }
 
@@ -84,6 +126,11 @@ function injectionMessage(path: string, finding: Finding): string {
   const excerpt = safeExcerpt(finding.evidence.excerpt);
   if (finding.family === 'hidden_characters') {
     return `Invisible characters (${finding.pattern.replace(/_/g, ' ')}: ${excerpt}) in ${path}.`;
+  }
+  if (finding.family === 'agent_instruction') {
+    const where =
+      finding.layer === 'plain' ? path : `${finding.layer.replace('decoded:', '')}-encoded text in ${path}`;
+    return `An instruction addressed to the assistant (${finding.pattern.replace(/_/g, ' ')}) in ${where}: "${excerpt}".`;
   }
   const where =
     finding.layer === 'plain' ? path : `${finding.layer.replace('decoded:', '')}-encoded text in ${path}`;

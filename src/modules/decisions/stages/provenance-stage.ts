@@ -16,7 +16,7 @@ export function createProvenanceStage(deps: SafetyStageDeps = {}): DecisionStage
       });
       if (findings.length === 0) return allow();
       const injected = (input.context.source_documents ?? []).some(
-        (doc) => detectInjection(doc.content, deps.detector).length > 0,
+        (doc) => detectInjection(doc.content, { ...deps.detector, instructions: 'all' }).length > 0,
       );
       const reasons = findings.map((finding) => provenanceReason(finding, injected));
       return injected ? safetyResult('deny', reasons) : safetyResult('review', reasons);
