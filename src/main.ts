@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { ensureDatabase, migrate } from './platform/migrator.ts';
 import type { Logger } from './platform/logger.ts';
-import { buildContainer, createServiceLogger } from './container.ts';
+import { buildContainer } from './container.ts';
+import { createServiceLogger } from './wiring/observability.ts';
 import { createTelemetry } from './platform/telemetry.ts';
 import { redactText } from './modules/safety/redaction.ts';
 

@@ -4,12 +4,8 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
 import { quoteIdentifier, withDatabase } from '../../src/platform/db.ts';
-import {
-  buildContainer,
-  createServiceLogger,
-  type Container,
-  type ContainerOptions,
-} from '../../src/container.ts';
+import { buildContainer, type Container, type ContainerOptions } from '../../src/container.ts';
+import { createServiceLogger } from '../../src/wiring/observability.ts';
 import type { Telemetry } from '../../src/platform/telemetry.ts';
 import type { DestinationStream } from 'pino';
 

@@ -23,3 +23,12 @@ export async function findTenantBySlug(db: Queryable, slug: string): Promise<Ten
   const { rows } = await db.query<Tenant>('SELECT id, slug FROM tenants WHERE slug = $1', [slug]);
   return rows[0] ?? null;
 }
+
+// Slugs by id, for the ids that exist; unknown ids are left out.
+export async function findTenantSlugs(db: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; slug: string }>(
+    'SELECT id::text AS id, slug FROM tenants WHERE id::text = ANY($1)',
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, row.slug]));
+}

@@ -1,0 +1,118 @@
+import { buildApp } from '../app.ts';
+import type { Config } from '../platform/config.ts';
+import { withSpan } from '../platform/traced.ts';
+import { createActionCache } from '../modules/actions/action-cache.ts';
+import { createActionsService } from '../modules/actions/actions.service.ts';
+import { createAuditService } from '../modules/audit/audit.service.ts';
+import { createRoleGuard } from '../modules/auth/auth.guard.ts';
+import { createAuthService } from '../modules/auth/auth.service.ts';
+import type { DecisionPipeline } from '../modules/decisions/decision-pipeline.ts';
+import { createFlagsService } from '../modules/flags/flags.service.ts';
+import { createOutboxNotifier } from '../modules/outbox/outbox-notifier.ts';
+import { createPolicyService } from '../modules/policy/policy.service.ts';
+import { createRateLimiter } from '../modules/rate-limit/rate-limiter.ts';
+import { createReportsService } from '../modules/reports/reports.service.ts';
+import { createReviewsService } from '../modules/reviews/reviews.service.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import {
+  countEvents,
+  observeDecisions,
+  observeRequests,
+  traceActionCache,
+  traceRedisCall,
+  type Observability,
+} from './observability.ts';
+import type { ToolCatalogue } from './tools.ts';
+
+// The services behind the HTTP API, and the app factory every role's listener uses.
+export function buildApiServices(deps: {
+  config: Config;
+  obs: Observability;
+  infra: Infrastructure;
+  catalogue: ToolCatalogue;
+  pipeline: DecisionPipeline;
+  isDraining: () => boolean;
+}) {
+  const { config, obs, infra, pipeline } = deps;
+  const { logger, metrics, telemetry, tracer } = obs;
+  const { pool, flags } = infra;
+  const { tools, toolNames } = deps.catalogue;
+  const counts = countEvents(metrics, toolNames);
+
+  const auth = createAuthService({ pool, knownTools: () => tools.names() });
+  const guard = createRoleGuard({
+    authenticate: (header) => withSpan(tracer, 'auth', {}, () => auth.authenticate(header)),
+    requireRole: auth.requireRole,
+  });
+  const audit = createAuditService({ pool });
+  const policies = createPolicyService({ pool });
+  const cache = traceActionCache(
+    tracer,
+    createActionCache({
+      redis: infra.cacheRedis,
+      prefix: config.redisPrefix,
+      ttlSeconds: config.cache.actionTtlSeconds,
+      logger,
+      ...counts.actionCache,
+    }),
+  );
+  const rateLimiter = createRateLimiter({
+    redis: infra.cacheRedis,
+    prefix: config.redisPrefix,
+    logger,
+    ...counts.rateLimiter,
+  });
+  const notifyOutbox = createOutboxNotifier({ db: pool, logger });
+  const actions = createActionsService({
+    notifyOutbox,
+    pool,
+    tools,
+    pipeline,
+    policies,
+    cache,
+    idempotencyLeaseMs: config.idempotency.leaseMs,
+    admission: (principal, input, policy) =>
+      traceRedisCall(tracer, 'EVAL', () =>
+        rateLimiter.consume(principal.tenantId, input.user_id, policy.rate_limit_per_user_per_minute),
+      ),
+    traceContext: telemetry.injectContext,
+    observeDecision: observeDecisions(metrics, toolNames),
+  });
+  const reviews = createReviewsService({
+    notifyOutbox,
+    pool,
+    onChange: actions.onChange,
+    traceContext: telemetry.injectContext,
+  });
+  const reports = createReportsService({
+    pool,
+    knownTools: () => tools.names(),
+    ...counts.reports,
+  });
+  const flagsService = createFlagsService({ flags, pool, logger });
+  const observeRequest = observeRequests(config, metrics);
+
+  function createApi(options: { exposeApi?: boolean } = {}) {
+    return buildApp({
+      exposeApi: options.exposeApi,
+      logger,
+      version: config.version,
+      http: config.http,
+      guard,
+      actions,
+      audit,
+      tools,
+      policies,
+      reviews,
+      reports,
+      readiness: infra.readiness,
+      isDraining: deps.isDraining,
+      metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
+      observeRequest,
+      ...counts.app,
+      tracer: telemetry.enabled ? tracer : undefined,
+    });
+  }
+
+  return { auth, audit, policies, actions, reviews, reports, flagsService, notifyOutbox, createApi };
+}

@@ -1,0 +1,64 @@
+import type { Config } from '../platform/config.ts';
+import type { Queryable } from '../platform/db.ts';
+import type { FlagProvider } from '../platform/flags/flag-provider.ts';
+import { createDecisionPipeline } from '../modules/decisions/decision-pipeline.ts';
+import { createInjectionStage } from '../modules/decisions/stages/injection-stage.ts';
+import { createKillSwitchStage } from '../modules/decisions/stages/kill-switch-stage.ts';
+import { createModerationStage } from '../modules/decisions/stages/moderation-stage.ts';
+import { createProvenanceStage } from '../modules/decisions/stages/provenance-stage.ts';
+import { createRolloutGateStage } from '../modules/decisions/stages/rollout-gate-stage.ts';
+import type { ToolTraits } from '../modules/decisions/stages/safety-stage-support.ts';
+import { createSecretStage } from '../modules/decisions/stages/secret-stage.ts';
+import { createSsrfStage } from '../modules/decisions/stages/ssrf-stage.ts';
+import { createToolDefaultStage } from '../modules/decisions/stages/tool-default-stage.ts';
+import { createUserReportsStage } from '../modules/decisions/stages/user-reports-stage.ts';
+import { createModerationClient } from '../modules/moderation/moderation-client.ts';
+import {
+  observeModerationCalls,
+  observeStages,
+  traceModeration,
+  type Observability,
+} from './observability.ts';
+import type { ToolCatalogue } from './tools.ts';
+
+// The nine stages, in the order their reasons are listed. They run concurrently and the
+// strictest outcome wins (src/modules/decisions/decision-pipeline.ts).
+export function buildDecisionPipeline(deps: {
+  config: Config;
+  obs: Observability;
+  db: Queryable;
+  flags: Pick<FlagProvider, 'isEnabled'>;
+  catalogue: ToolCatalogue;
+}) {
+  const { config, obs, flags } = deps;
+  const { tools, fetchPolicy } = deps.catalogue;
+  // Unknown tools are treated as the most dangerous kind.
+  const toolTraits: ToolTraits = {
+    isSideEffecting: (tool) => tools.get(tool)?.sideEffecting ?? true,
+    isOutbound: (tool) => tools.get(tool)?.outbound ?? true,
+  };
+  const moderation = createModerationClient({
+    baseUrl: config.moderationUrl,
+    timeoutMs: config.moderationTimeoutMs,
+    breaker: config.moderationBreaker,
+    logger: obs.logger,
+    ...observeModerationCalls(obs.metrics),
+  });
+  const pipeline = createDecisionPipeline({
+    stages: [
+      createToolDefaultStage({ tools }),
+      createKillSwitchStage({ flags }),
+      createRolloutGateStage({ flags }),
+      createUserReportsStage({ db: deps.db }),
+      createSsrfStage({ fetchPolicy }),
+      createInjectionStage({ tools: toolTraits }),
+      createProvenanceStage({ tools: toolTraits }),
+      createSecretStage({ tools: toolTraits }),
+      createModerationStage({ client: traceModeration(obs.tracer, moderation) }),
+    ],
+    logger: obs.logger,
+    tracer: obs.tracer,
+    observeStage: observeStages(obs.metrics),
+  });
+  return { pipeline, moderation };
+}
