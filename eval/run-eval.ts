@@ -15,7 +15,8 @@
 // never listed row by row: it is what the detectors were not tuned on.
 //
 // Exit code: 0 when every held-out target is met, 1 when one is missed, 2 when the run
-// could not happen. With no datasets in the directory it says so in one line and exits 0.
+// could not happen. With no datasets in the directory it says so in one line and runs the
+// generated secrets set alone.
 
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import {
   type EvalItem,
 } from './datasets.ts';
 import { runInProcess } from './in-process.ts';
+import { SYNTHETIC_SECRETS, syntheticSecretItems } from './synthetic-secrets.ts';
 import {
   formatEval,
   isHeld,
@@ -68,10 +70,14 @@ export interface LoadedItems {
 }
 
 export function loadItems(dir: string, only?: readonly string[]): LoadedItems {
-  const names = only && only.length > 0 ? only : datasetNames();
+  const names = only && only.length > 0 ? only : [...datasetNames(), SYNTHETIC_SECRETS];
   const items: EvalItem[] = [];
   const missing: string[] = [];
   for (const name of names) {
+    if (name === SYNTHETIC_SECRETS) {
+      items.push(...syntheticSecretItems());
+      continue;
+    }
     const rows = loadDataset(dir, name);
     if (rows === null) missing.push(name);
     else items.push(...itemsOf(name, rows));
@@ -175,11 +181,13 @@ async function main(): Promise<number> {
     },
   });
   const dir = values['datasets-dir'];
+  let only = values.only?.split(',').filter(Boolean);
   if (!datasetsPresent(dir)) {
-    process.stdout.write(`eval: no datasets in ${dir} (set --datasets-dir); nothing to measure\n`);
-    return 0;
+    process.stdout.write(
+      `eval: no public datasets in ${dir} (set --datasets-dir); measuring the generated ${SYNTHETIC_SECRETS} set only\n`,
+    );
+    only = [SYNTHETIC_SECRETS];
   }
-  const only = values.only?.split(',').filter(Boolean);
   const { items: all, missing } = loadItems(dir, only);
   let items = all;
   if (values.part === 'held-out') items = items.filter((i) => i.heldOut);

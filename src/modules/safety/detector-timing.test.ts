@@ -153,6 +153,9 @@ const SECRET_INPUTS: Record<string, string> = {
   'random-looking tokens': '9fK2xQ7LmP4vR8tZ1wN6yB3hJ5dC0sGa ',
   'base64 runs of the maximum length': `${'Ab1+'.repeat(128)} `,
   'a path of short segments': 'aB3/',
+  'card-shaped digit groups': '4111 1111 1111 1111 ',
+  'URL credentials without an @': 'postgres://user:pass',
+  'basic authorization without a colon': 'Basic QUFBQUFBQUFB ',
 };
 
 const REDACTION_INPUTS: Record<string, string> = {

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, REDACT_PATHS, luhnValid, redactForLog, redactText, redactValue } from './redaction.ts';
+import { REDACTED, REDACT_PATHS, redactForLog, redactText, redactValue } from './redaction.ts';
+import { luhnValid } from './secret-detector.ts';
 
 const fake = (...pieces: string[]): string => pieces.join('');
 const GITHUB = fake('ghp_', 'x7Kp2LmQ9rT4vW8zN1yB6hJ3dC5sGa0FeT2u');

@@ -22,7 +22,7 @@
 // Text longer than `maxStringLength` is cut there and marked [TRUNCATED]: the detectors
 // read a bounded prefix, and an unread tail must not pass through unmasked.
 
-import { detectSecrets } from './secret-detector.ts';
+import { detectSecrets, luhnValid } from './secret-detector.ts';
 
 export interface RedactionOptions {
   // Email domains that stay visible (subdomains included).
@@ -83,8 +83,9 @@ function collectMasks(text: string, tenantDomains: readonly string[]): Mask[] {
   const add = (start: number, end: number, replacement: string): void => {
     if (!masks.some((m) => start < m.end && m.start < end)) masks.push({ start, end, replacement });
   };
+  // Card numbers get their own marker below, whether or not a CVV made them a secret.
   for (const secret of detectSecrets(text, { maxLength: text.length }))
-    add(secret.start, secret.end, REDACTED.secret);
+    if (secret.kind !== 'payment_card') add(secret.start, secret.end, REDACTED.secret);
   if (text.includes('@')) {
     for (const match of text.matchAll(EMAIL)) {
       if (isMaskedEmail(match[0], tenantDomains))
@@ -121,19 +122,6 @@ function isMaskedEmail(address: string, tenantDomains: readonly string[]): boole
     const own = tenant.toLowerCase().replace(/^@/, '');
     return domain === own || domain.endsWith(`.${own}`);
   });
-}
-
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
 }
 
 function isCardNumber(candidate: string): boolean {

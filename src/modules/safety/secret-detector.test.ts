@@ -86,6 +86,44 @@ describe('detectSecrets: shaped secrets', () => {
   });
 });
 
+describe('detectSecrets: where secrets leave', () => {
+  it.each([
+    [
+      'a password in a database connection string',
+      fake('postgres://app:', 'Xk29dLq7Wm', '@db.test:5432/orders'),
+      'connection_string',
+    ],
+    ['a password in a URL', fake('https://deploy:', 'Pq8zT2vL9x', '@ci.example.test/hook'), 'url_password'],
+    [
+      'a basic authorization header',
+      `Authorization: Basic ${Buffer.from('admin:s3cr3tPw').toString('base64')}`,
+      'basic_auth',
+    ],
+    [
+      'an npm token in a query string',
+      fake('https://api.test/x?ref=npm_', 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'),
+      'npm_token',
+    ],
+    ['a card number with a CVV', 'Card 4111 1111 1111 1111, exp 09/27, CVV 123.', 'payment_card'],
+    [
+      'a Slack webhook',
+      fake('https://hooks.slack.com/services/', 'T0AAAAAAA/B0BBBBBBBBB/', 'cCcCcCcCcCcCcCcCcCcCcCcC'),
+      'slack_webhook',
+    ],
+  ] as const)('when text carries %s, then it is reported as %s', (_label, text, kind) => {
+    expect(kindsIn(text)).toContain(kind);
+  });
+
+  it.each([
+    ['a connection string with a placeholder password', 'postgres://app:<password>@db.test/orders'],
+    ['a Luhn-valid number with no card beside it', 'Order number 4111111111111111 shipped.'],
+    ['a card-like number that fails Luhn', 'Card 4111 1111 1111 1112, CVV 123.'],
+    ['a URL with a user but no password', 'https://deploy@ci.example.test/hook'],
+  ])('when text carries %s, then nothing is reported', (_label, text) => {
+    expect(kindsIn(text)).toEqual([]);
+  });
+});
+
 describe('detectSecrets: credential assignments', () => {
   it.each([
     ['password=hunter22', 'hunter22'],

@@ -2,11 +2,18 @@
 //
 // Two kinds of evidence, tried in priority order; where findings overlap the earlier kind
 // wins, so an API key inside `api_key=...` is reported as the key, not the assignment:
-//   1. Formats with a recognisable shape: AWS access key ids, GitHub, Slack, Stripe,
-//      Google and OpenAI-style keys, private key blocks, JWTs (the header must decode to
-//      JSON with "alg"), bearer tokens, and AWS secret keys named as such.
+//   1. Formats with a recognisable shape: AWS access key ids, GitHub, GitLab, Slack
+//      (tokens and webhooks), Stripe, Google, OpenAI and Anthropic-style keys, npm,
+//      Hugging Face, SendGrid, Shopify, Databricks, Docker Hub, Figma, Linear, Notion,
+//      Groq, Grafana, HashiCorp Vault, Tailscale and 1Password tokens, private key
+//      blocks, JWTs (the header must decode to JSON with "alg"), bearer and basic
+//      authorization headers, passwords in URLs and database connection strings, AWS
+//      secret keys and Azure storage keys named as such, and payment-card numbers (Luhn
+//      and a card prefix) with a CVV, an expiry or the word "card" beside them.
 //   2. Anything assigned to a credential-sounding name (`password=`, `api_key:`), and
 //      high-entropy tokens that look random rather than made of words.
+// The shapes follow the vendors' published token formats; secretlint's rule catalogue
+// serves as a test oracle for them (secret-oracle.test.ts).
 //
 // Linear time: every regex is anchored on a literal prefix with bounded quantifiers and no
 // failing suffix after an open-ended run; JWTs and high-entropy runs are found by plain
@@ -24,14 +31,27 @@
 export type SecretKind =
   | 'aws_access_key_id'
   | 'aws_secret_access_key'
+  | 'azure_storage_key'
   | 'github_token'
+  | 'gitlab_token'
   | 'slack_token'
+  | 'slack_webhook'
   | 'stripe_key'
   | 'google_api_key'
   | 'openai_api_key'
+  | 'anthropic_api_key'
+  | 'npm_token'
+  | 'huggingface_token'
+  | 'sendgrid_key'
+  | 'shopify_token'
+  | 'vendor_token'
   | 'private_key'
   | 'jwt'
   | 'bearer_token'
+  | 'basic_auth'
+  | 'url_password'
+  | 'connection_string'
+  | 'payment_card'
   | 'credential_assignment'
   | 'high_entropy';
 
@@ -80,7 +100,52 @@ const SHAPED_SECRETS: readonly ShapedSecret[] = Object.freeze([
     group: 1,
   },
   { kind: 'bearer_token', regex: /\bbearer\s{1,3}([A-Za-z0-9._~+/-]{16,4096}=*)/gi, group: 1 },
+  { kind: 'anthropic_api_key', regex: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{32,200}/g },
+  { kind: 'npm_token', regex: /\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g },
+  { kind: 'gitlab_token', regex: /\bgl(?:pat|dt|ptt|rt|cbt|oas|ft|imt|agent|soat)-[A-Za-z0-9_-]{20,128}/g },
+  { kind: 'huggingface_token', regex: /\bhf_[A-Za-z]{34}(?![A-Za-z])/g },
+  { kind: 'sendgrid_key', regex: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/g },
+  { kind: 'shopify_token', regex: /\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}/g },
+  { kind: 'slack_token', regex: /\bxapp-\d-[A-Za-z0-9-]{10,250}/g },
+  {
+    kind: 'slack_webhook',
+    regex:
+      /\bhooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_]{8,20}\/[A-Za-z0-9_]{8,20}\/[A-Za-z0-9_]{16,64}/g,
+  },
+  {
+    kind: 'vendor_token',
+    // Databricks, Docker Hub, Figma, Linear, Notion, Groq, Grafana (cloud and service
+    // account), HashiCorp Vault, Tailscale, 1Password service accounts, DigitalOcean,
+    // PyPI and Doppler: each with the prefix its vendor publishes.
+    regex:
+      /\b(?:dapi[a-f0-9]{32}(?:-\d)?|dckr_pat_[A-Za-z0-9_-]{27}|figd_[A-Za-z0-9_-]{40,200}|lin_api_[A-Za-z0-9_]{32,128}|ntn_\d{11}[A-Za-z0-9]{35}|secret_[A-Za-z0-9]{43}|gsk_[A-Za-z0-9]{52}|glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[a-fA-F0-9]{8}|hv[sbr]\.[A-Za-z0-9_-]{24,200}|tskey-[a-z]{2,20}-[A-Za-z0-9_]{8,40}-[A-Za-z0-9_]{16,60}|ops_ey[A-Za-z0-9+/=_-]{40,2000}|do[pors]_v1_[a-f0-9]{64}|pypi-AgE[A-Za-z0-9_-]{50,400}|dp\.(?:st|ct|sa|scim|audit)\.[A-Za-z0-9_.-]{40,100})/g,
+  },
+  {
+    kind: 'azure_storage_key',
+    regex: /\bAccountKey=([A-Za-z0-9+/]{86}==)/g,
+    group: 1,
+  },
 ]);
+
+// A password in a URL: `scheme://user:password@host`. For database and queue schemes the
+// whole string is a connection string; for web schemes it is basic authentication.
+const URL_CREDENTIALS =
+  /\b((?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|oracle|cockroachdb|clickhouse|jdbc:[a-z]{2,12}|https?|ftps?|smtps?|imaps?|ldaps?|ssh|sftp|git)):\/\/([^\s:/@?#]{1,128}):([^\s@/?#]{1,256})@/gi;
+const WEB_SCHEMES = /^(?:https?|ftps?|smtps?|imaps?|ldaps?|ssh|sftp|git)$/i;
+const URL_PASSWORD_PLACEHOLDER =
+  /^(?:\*+|x{3,}|\.{3,}|<[^>]*>|\[[^\]]*\]|\$\{?[\w.]+\}?|\{\{.*\}\}|%[\w]+%|password|passwd|pass|pwd|secret|changeme|example|your[_-]?password|pw)$/i;
+const BASIC_AUTH = /\bbasic\s{1,3}([A-Za-z0-9+/]{8,1024}={0,2})/gi;
+
+// Payment cards: 13 to 19 digits, in groups or not, that pass the Luhn check and start
+// like a card scheme (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay), and that
+// sit within a short distance of a CVV, an expiry or the word "card". A bare number that
+// happens to pass Luhn (one in ten do) is not enough: order and tracking numbers would be
+// caught.
+const CARD_NUMBER = /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])/g;
+const CARD_PREFIX = /^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9]|2)|35|3(?:0[0-5]|[68]))/;
+const CARD_CONTEXT =
+  /\b(?:cvv2?|cvc2?|csc|cid|security code|card (?:verification|security)|exp(?:iry|iration|ires)?\.?(?: date)?|valid (?:thru|through|until)|card|visa|master ?card|amex|american express|discover|credit|debit)\b|\b(?:0[1-9]|1[0-2]) ?\/ ?(?:\d{2}|20\d{2})\b/i;
+const CARD_CONTEXT_WINDOW = 60;
 
 // `name = value` or `"name": "value"` where the name says credential. The value is what
 // gets reported.
@@ -97,7 +162,8 @@ const MIN_ENTROPY_RUN = 24;
 const MAX_ENTROPY_RUN = 512;
 // Identifiers like Stripe's "ch_3Mml..." carry a short type prefix; keys that use the
 // same style (sk_, rk_, whsec_) are caught by their own shapes first.
-const PREFIXED_IDENTIFIER = /^[a-z]{1,6}_[A-Za-z0-9]{8,}$/;
+const PREFIXED_IDENTIFIER =
+  /^(?!(?:npm|hf|gsk|figd|ops|lin|ntn|dckr|shp[a-z]{2}|glpat)_)[a-z]{1,6}_[A-Za-z0-9]{8,}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const DEFAULT_SECRET_SCAN_LENGTH = 1024 * 1024;
@@ -109,6 +175,9 @@ export function detectSecrets(text: string, opts: SecretDetectorOptions = {}): S
   collectJwts(scanned, collector);
   collectShaped(scanned, collector);
   collectPrivateKeys(scanned, collector);
+  collectUrlCredentials(scanned, collector);
+  collectBasicAuth(scanned, collector);
+  collectPaymentCards(scanned, collector);
   collectAssignments(scanned, collector);
   if (opts.highEntropy ?? true) collectHighEntropy(scanned, collector, { decodes: 64 });
   return collector.sorted();
@@ -221,6 +290,59 @@ function isJwtHeader(segment: string): boolean {
   } catch {
     return false;
   }
+}
+
+function collectUrlCredentials(text: string, collector: Collector): void {
+  if (!text.includes('://')) return;
+  for (const match of text.matchAll(URL_CREDENTIALS)) {
+    if (collector.full()) return;
+    const [, scheme, , password] = match;
+    if (URL_PASSWORD_PLACEHOLDER.test(password!)) continue;
+    const start = match.index + match[0].length - password!.length - 1;
+    collector.add(
+      WEB_SCHEMES.test(scheme!) ? 'url_password' : 'connection_string',
+      start,
+      start + password!.length,
+    );
+  }
+}
+
+// "Authorization: Basic dXNlcjpwYXNz": base64 of user:password.
+function collectBasicAuth(text: string, collector: Collector): void {
+  for (const match of text.matchAll(BASIC_AUTH)) {
+    if (collector.full()) return;
+    const encoded = match[1]!;
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0 || colon === decoded.length - 1 || !/^[\x20-\x7e]+$/.test(decoded)) continue;
+    const start = match.index + match[0].length - encoded.length;
+    collector.add('basic_auth', start, start + encoded.length);
+  }
+}
+
+function collectPaymentCards(text: string, collector: Collector): void {
+  for (const match of text.matchAll(CARD_NUMBER)) {
+    if (collector.full()) return;
+    const digits = match[0].replace(/[ -]/g, '');
+    if (digits.length < 13 || digits.length > 19 || !CARD_PREFIX.test(digits) || !luhnValid(digits)) continue;
+    const end = match.index + match[0].length;
+    const around = text.slice(Math.max(0, match.index - CARD_CONTEXT_WINDOW), end + CARD_CONTEXT_WINDOW);
+    if (!CARD_CONTEXT.test(around)) continue;
+    collector.add('payment_card', match.index, end);
+  }
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
 }
 
 function collectAssignments(text: string, collector: Collector): void {
