@@ -24,10 +24,12 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     AIRLOCK_ROLE=all \
     UNLEASH_BACKUP_DIR=/tmp/airlock-flags \
-    NPM_CONFIG_UPDATE_NOTIFIER=false
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_CACHE=/tmp/.npm
 WORKDIR /app
 # Owned by root and not writable by the runtime user: the root filesystem can be mounted
-# read-only, and only /tmp (a tmpfs or emptyDir) is written (the flag backup).
+# read-only, and only /tmp (a tmpfs or emptyDir) is written: the flag backup, and npm's
+# cache and logs when an operator runs `npm run cli` in a container.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY migrations ./migrations
