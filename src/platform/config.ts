@@ -71,6 +71,7 @@ export interface Config {
   };
   readonly outbox: {
     readonly pollIntervalMs: number;
+    readonly backoffMaxMs: number;
     readonly batchSize: number;
   };
   readonly cache: {
@@ -216,6 +217,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
     },
     outbox: {
       pollIntervalMs: int(env, 'OUTBOX_POLL_INTERVAL_MS', 1_000, 10, 60_000),
+      backoffMaxMs: int(env, 'OUTBOX_BACKOFF_MAX_MS', 2_000, 10, 60_000),
       batchSize: int(env, 'OUTBOX_BATCH_SIZE', 100, 1, 1_000),
     },
     cache: {

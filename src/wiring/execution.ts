@@ -71,6 +71,7 @@ export function buildExecution(deps: {
       queue,
       connectionString: config.databaseUrl,
       pollIntervalMs: config.outbox.pollIntervalMs,
+      backoffMaxMs: config.outbox.backoffMaxMs,
       batchSize: config.outbox.batchSize,
       logger,
       listen: deps.background,

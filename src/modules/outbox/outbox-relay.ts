@@ -4,7 +4,7 @@ import { withTransaction } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createPgListener, type PgListener } from '../../platform/pg-listener.ts';
 import { jobIdForOutbox, type ExecuteJobPayload } from '../execution/execution.jobs.ts';
-import { lockUnpublished, markPublished, OUTBOX_CHANNEL, type OutboxMessage } from './outbox.repository.ts';
+import { claimUnpublished, OUTBOX_CHANNEL, type OutboxMessage } from './outbox.repository.ts';
 
 export interface OutboxRelay {
   start(): void;
@@ -21,12 +21,15 @@ export function createOutboxRelay(deps: {
   queue: Pick<Queue<ExecuteJobPayload>, 'addBulk'>;
   connectionString: string;
   pollIntervalMs: number;
+  // The ceiling of the backoff after failed publications (OUTBOX_BACKOFF_MAX_MS).
+  backoffMaxMs: number;
   batchSize: number;
   logger: Logger;
   onPublished?: (count: number) => void;
   // Records each published row in the trace of the request that wrote it (tracing only).
   onRowPublished?: (row: OutboxMessage) => void;
   listen?: boolean;
+  random?: () => number;
 }): OutboxRelay {
   let running = false;
   let loop: Promise<void> | undefined;
@@ -36,7 +39,7 @@ export function createOutboxRelay(deps: {
 
   async function relayOnce(): Promise<number> {
     return withTransaction(deps.pool, async (tx) => {
-      const rows = await lockUnpublished(tx, deps.batchSize);
+      const rows = await claimUnpublished(tx, deps.batchSize);
       if (!rows.length) return 0;
       await deps.queue.addBulk(
         rows.map((row) => ({
@@ -49,10 +52,6 @@ export function createOutboxRelay(deps: {
           },
           opts: { jobId: jobIdForOutbox(row.id) },
         })),
-      );
-      await markPublished(
-        tx,
-        rows.map((r) => r.id),
       );
       if (deps.onRowPublished) rows.forEach(deps.onRowPublished);
       return rows.length;
@@ -73,22 +72,21 @@ export function createOutboxRelay(deps: {
       let published = 0;
       try {
         published = await relayOnce();
+        if (failures) deps.logger.info({ failures }, 'outbox relay publishes again');
         failures = 0;
         if (published) deps.onPublished?.(published);
       } catch (err) {
         failures += 1;
-        deps.logger.warn(
+        // An outage is logged when it starts, not on every attempt.
+        deps.logger[failures === 1 ? 'warn' : 'debug'](
           { err: { message: (err as Error).message }, failures },
-          'outbox relay failed; will retry',
+          'outbox relay cannot publish; backing off',
         );
       }
       if (!running) break;
-      // A full batch means more may be waiting: go again at once. Failures back off.
+      // A full batch means more may be waiting: go again at once.
       if (published === deps.batchSize) continue;
-      // Capped low: the relay is how work resumes after an outage, and a long sleep here
-      // would add that much to every action's start delay once Redis is back.
-      const backoff = failures ? Math.min(deps.pollIntervalMs * 2 ** failures, 2_000) : deps.pollIntervalMs;
-      await sleep(backoff);
+      await sleep(failures ? relayBackoffMs(failures, deps) : deps.pollIntervalMs);
     }
   }
 
@@ -101,7 +99,11 @@ export function createOutboxRelay(deps: {
         listener = createPgListener({
           connectionString: deps.connectionString,
           channels: [OUTBOX_CHANNEL],
-          onNotify: () => wake?.(),
+          // While publishing fails, a notification must not cut the backoff short: under
+          // load every commit sends one, and the relay would retry as fast as proposals arrive.
+          onNotify: () => {
+            if (failures === 0) wake?.();
+          },
           logger: deps.logger,
         });
       }
@@ -114,4 +116,16 @@ export function createOutboxRelay(deps: {
       await listener?.close();
     },
   };
+}
+
+// Capped exponential backoff with equal jitter: a delay in [ceiling / 2, ceiling], where
+// the ceiling doubles from the poll interval up to OUTBOX_BACKOFF_MAX_MS. Half the ceiling
+// is kept as a floor so a failing relay never spins, and the cap is low because the relay
+// is how work resumes after an outage: every action queued meanwhile waits for its next try.
+export function relayBackoffMs(
+  failures: number,
+  policy: { pollIntervalMs: number; backoffMaxMs: number; random?: () => number },
+): number {
+  const ceiling = Math.min(policy.backoffMaxMs, policy.pollIntervalMs * 2 ** failures);
+  return Math.round(ceiling / 2 + ((policy.random ?? Math.random)() * ceiling) / 2);
 }

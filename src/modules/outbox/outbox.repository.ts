@@ -38,24 +38,22 @@ export async function enqueueOutboxMessage(
   return rows[0]!.id;
 }
 
-// Locks a batch of unpublished rows. SKIP LOCKED lets several relays share the table
-// without publishing the same row twice at the same time.
-export async function lockUnpublished(tx: PoolClient, limit: number): Promise<OutboxMessage[]> {
-  const { rows } = await tx.query<OutboxMessage>(
-    `SELECT id, tenant_id AS "tenantId", action_id AS "actionId", topic, payload,
-            trace_context AS "traceContext", created_at AS "createdAt"
-       FROM outbox
-      WHERE published_at IS NULL
-      ORDER BY id
-      LIMIT $1
-      FOR UPDATE SKIP LOCKED`,
-    [limit],
-  );
-  return rows;
-}
-
-export async function markPublished(tx: PoolClient, ids: readonly number[]): Promise<void> {
-  await tx.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+// Claims a batch of unpublished rows and marks them published, in one statement of the
+// caller's transaction. The rows stay locked until that transaction ends: the relay commits
+// only after BullMQ has accepted the jobs, and a failure rolls the mark back. SKIP LOCKED
+// lets several relays share the table without publishing the same row at the same time.
+// RETURNING has no order, so the rows are sorted here.
+export async function claimUnpublished(tx: PoolClient, limit: number): Promise<OutboxMessage[]> {
+  const { rows } = await tx.query<OutboxMessage>({
+    name: 'outbox-claim-unpublished',
+    text: `UPDATE outbox SET published_at = now()
+            WHERE id IN (SELECT id FROM outbox WHERE published_at IS NULL
+                          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING id, tenant_id AS "tenantId", action_id AS "actionId", topic, payload,
+                  trace_context AS "traceContext", created_at AS "createdAt"`,
+    values: [limit],
+  });
+  return rows.sort((a, b) => a.id - b.id);
 }
 
 export async function outboxBacklog(db: Queryable): Promise<{ pending: number; oldestAgeSeconds: number }> {
