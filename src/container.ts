@@ -2,6 +2,7 @@ import type { Config } from './platform/config.ts';
 import type { SafeFetchPolicy } from './platform/http/safe-fetch.ts';
 import type { Logger } from './platform/logger.ts';
 import type { Telemetry } from './platform/telemetry.ts';
+import { createAuditChainer } from './modules/audit/audit-chainer.ts';
 import { buildApiServices } from './wiring/api.ts';
 import { buildDecisionPipeline } from './wiring/decision-pipeline.ts';
 import { buildExecution } from './wiring/execution.ts';
@@ -77,6 +78,14 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     createApi: api.createApi,
     createModerationApi: () => createModerationApi({ config, obs, flags: infra.flags, isDraining }),
     createRelay: execution.createRelay,
+    // Every role that writes audit events runs one; they take turns (ADR 0010).
+    createAuditChainer: () =>
+      createAuditChainer({
+        pool: infra.pool,
+        logger: obs.logger,
+        intervalMs: config.audit.chainIntervalMs,
+        onChained: (count) => obs.metrics.auditChained.inc(count),
+      }),
     createExecutionWorker: execution.createExecutionWorker,
     setDraining: (value: boolean) => {
       draining = value;

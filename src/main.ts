@@ -51,6 +51,12 @@ async function main(): Promise<void> {
     await moderation.listen({ host: config.host, port: config.moderationPort });
   }
 
+  if (runs('all', 'api', 'worker')) {
+    const chainer = container.createAuditChainer();
+    chainer.start();
+    lifecycle.onStop(() => chainer.stop());
+  }
+
   if (runs('all', 'worker')) {
     const relay = container.createRelay();
     const worker = container.createExecutionWorker();

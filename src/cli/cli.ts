@@ -38,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
     container = buildContainer(config, { logger, background: false });
     await container.flags.refresh();
     const { output, human, exitCode } = await runCommand(container, args);
+    // What the command recorded in the audit log leaves the CLI linked into its chain.
+    await container.createAuditChainer().runOnce({ wait: true });
     process.stdout.write(json ? `${JSON.stringify(output)}\n` : `${human}\n`);
     return exitCode;
   } catch (err) {

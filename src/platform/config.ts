@@ -74,6 +74,10 @@ export interface Config {
     readonly backoffMaxMs: number;
     readonly batchSize: number;
   };
+  readonly audit: {
+    // How often each process looks for recorded events to link into the hash chains.
+    readonly chainIntervalMs: number;
+  };
   readonly cache: {
     readonly actionTtlSeconds: number;
     readonly commandTimeoutMs: number;
@@ -219,6 +223,9 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       pollIntervalMs: int(env, 'OUTBOX_POLL_INTERVAL_MS', 1_000, 10, 60_000),
       backoffMaxMs: int(env, 'OUTBOX_BACKOFF_MAX_MS', 2_000, 10, 60_000),
       batchSize: int(env, 'OUTBOX_BATCH_SIZE', 100, 1, 1_000),
+    },
+    audit: {
+      chainIntervalMs: int(env, 'AUDIT_CHAIN_INTERVAL_MS', 100, 10, 60_000),
     },
     cache: {
       actionTtlSeconds: int(env, 'CACHE_ACTION_TTL_SECONDS', 300, 1, 86_400),

@@ -237,6 +237,22 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
       registers,
     }),
 
+    auditUnchained: new Gauge({
+      name: 'airlock_audit_unchained_events',
+      help: 'Audit events recorded but not yet linked into their tenant hash chain (not yet verifiable).',
+      ...collected,
+    }),
+    auditChainLag: new Gauge({
+      name: 'airlock_audit_chain_lag_seconds',
+      help: 'Age of the oldest audit event not yet linked into its chain; 0 when every event is linked.',
+      ...collected,
+    }),
+    auditChained: new Counter({
+      name: 'airlock_audit_events_chained_total',
+      help: 'Audit events linked into their tenant hash chain by this process.',
+      registers,
+    }),
+
     // result: succeeded | failed (final, no more attempts) | retry (failed, will be retried).
     jobDuration: new Histogram<'tool' | 'result'>({
       name: 'airlock_job_duration_seconds',

@@ -21,6 +21,7 @@ import type { ProposalObserver } from '../modules/actions/actions.service.ts';
 import type { StageObserver } from '../modules/decisions/decision-pipeline.ts';
 import type { ExecutionObserver } from '../modules/execution/execution.service.ts';
 import type { ModerationClient, ModerationClientOptions } from '../modules/moderation/moderation-client.ts';
+import { unchainedBacklog } from '../modules/audit/audit.repository.ts';
 import type { OutboxMessage } from '../modules/outbox/outbox.repository.ts';
 import { outboxBacklog } from '../modules/outbox/outbox.repository.ts';
 import { reviewBacklog } from '../modules/reviews/reviews.repository.ts';
@@ -226,6 +227,11 @@ export function registerCollectors(
     metrics.dbPoolClients.set({ pool: 'main', state: 'idle' }, pool.idleCount);
     metrics.dbPoolClients.set({ pool: 'main', state: 'waiting' }, pool.waitingCount);
     metrics.dbPoolMax.set({ pool: 'main' }, sources.poolMax);
+  });
+  registerCollector(metrics, 'audit_chain', async () => {
+    const backlog = await unchainedBacklog(pool);
+    metrics.auditUnchained.set(backlog.pending);
+    metrics.auditChainLag.set(backlog.oldestAgeSeconds);
   });
   registerCollector(metrics, 'outbox', async () => {
     const backlog = await outboxBacklog(pool);

@@ -87,6 +87,8 @@ export async function startTestStack(
     telemetry?: Telemetry;
     // Where the service logger writes (stdout when not given); LOG_LEVEL in env sets its level.
     logDestination?: DestinationStream;
+    // The background audit chainer runs unless a test wants events left unlinked.
+    auditChainer?: boolean;
   } = {},
 ): Promise<TestStack> {
   const db = await createTestDatabase();
@@ -106,6 +108,9 @@ export async function startTestStack(
   await moderation?.listen({ host: '127.0.0.1', port: moderationPort });
   const app = await container.createApi();
   await app.ready();
+  // As in every process that writes audit events.
+  const chainer = container.createAuditChainer();
+  if (options.auditChainer !== false) chainer.start();
   const relay = options.worker ? container.createRelay() : undefined;
   const worker = options.worker ? container.createExecutionWorker() : undefined;
   relay?.start();
@@ -120,6 +125,7 @@ export async function startTestStack(
       await moderation?.close();
       await relay?.stop();
       await worker?.close(5_000);
+      await chainer.stop();
       await container.close();
       await db.drop();
     },

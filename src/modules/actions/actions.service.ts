@@ -177,7 +177,6 @@ export function createActionsService(deps: {
             'This request outlived its Idempotency-Key lease and another request took the key over.',
           );
         }
-        // Last: it locks the tenant's audit head until COMMIT.
         await appendAuditEvent(tx, {
           tenantId,
           actionId: action.id,

@@ -70,12 +70,14 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
         [tenantId],
       )
     ).rows[0]!.n;
-  // A tenant of its own with `events` audit events, so tampering never affects other tests.
+  // A tenant of its own with `events` audit events, all linked into its chain (verify
+  // links what is pending first), so tampering never affects other tests.
   const tenantWithEvents = async (slug: string, events: number) => {
     const key = await createKey(stack, slug, 'admin');
     for (let i = 1; i < events; i++) await createKey(stack, slug, 'reviewer');
     const tenantId = await tenantIdOf(key);
     expect(await storedCount(tenantId)).toBe(events);
+    expect(await verify(key)).toEqual({ valid: true, checked: events, first_invalid_seq: null });
     return { key, tenantId };
   };
 

@@ -33,10 +33,10 @@ interface AuditRow {
   hash: string;
 }
 
-// An event's hash chains the previous hash, its sequence number and a hash of its content
-// (every field a reader relies on, and the tenant): changing, deleting or reordering any
-// event breaks every hash after it. The chaining step is simple enough to run in SQL, so an
-// append is one statement; both sides must build the same string.
+// The hash format (ADR 0010, docs/audit-hash.md, test vectors in docs/audit-hash-vectors.json).
+// An event's content hash covers every field a reader relies on, and the tenant; its chain
+// hash links the previous event's hash, its sequence number and that content hash, so
+// changing, deleting or reordering any event breaks every hash after it.
 export function contentHash(tenantId: string, event: Omit<AuditEvent, 'hash' | 'seq' | 'prev_hash'>): string {
   return sha256Hex(
     canonicalJson({
@@ -58,77 +58,92 @@ export function hashEvent(tenantId: string, event: Omit<AuditEvent, 'hash'>): st
   return chainHash(event.prev_hash, event.seq, contentHash(tenantId, event));
 }
 
-// Must run inside the caller's transaction, as its last statement before COMMIT: the event
-// commits or rolls back with the change it records, and the tenant's head row stays locked
-// from here to the commit, so the shorter that stretch, the more appends a tenant can make.
-// One statement moves the head (creating it on the tenant's first event) and inserts the
-// event chained to it.
-export async function appendAuditEvent(tx: PoolClient, input: AuditEventInput): Promise<AuditEvent> {
-  const data = JSON.parse(JSON.stringify(input.data)) as Record<string, unknown>;
-  const createdAt = new Date().toISOString();
-  const content = contentHash(input.tenantId, {
-    action_id: input.actionId,
-    type: input.type,
-    actor: input.actor,
-    data,
-    created_at: createdAt,
-  });
-  const { rows } = await tx.query<{ seq: number; prev_hash: string; hash: string }>(
-    `WITH head AS (
-       INSERT INTO audit_heads AS h (tenant_id, last_seq, prev_hash, last_hash)
-       VALUES ($1, 1, $7, encode(sha256(convert_to($7 || ':1:' || $8, 'UTF8')), 'hex'))
-       ON CONFLICT (tenant_id) DO UPDATE
-         SET last_seq = h.last_seq + 1,
-             prev_hash = h.last_hash,
-             last_hash = encode(sha256(convert_to(h.last_hash || ':' || (h.last_seq + 1)::text || ':' || $8, 'UTF8')), 'hex')
-       RETURNING last_seq, prev_hash, last_hash
-     )
-     INSERT INTO audit_events (tenant_id, seq, action_id, type, actor, data, created_at, prev_hash, hash)
-     SELECT $1, last_seq, $2, $3, $4, $5, $6, prev_hash, last_hash FROM head
-     RETURNING seq, prev_hash, hash`,
-    [
-      input.tenantId,
-      input.actionId,
-      input.type,
-      input.actor,
-      JSON.stringify(data),
-      createdAt,
-      GENESIS_HASH,
-      content,
-    ],
-  );
-  const row = rows[0]!;
+// The column values of an event about to be recorded. `data` is round-tripped through JSON
+// so the hashed value is exactly what jsonb gives back.
+export interface PreparedAuditEvent {
+  tenantId: string;
+  actionId: string | null;
+  type: string;
+  actor: string;
+  dataJson: string;
+  createdAt: string;
+  contentHash: string;
+}
+
+export function prepareAuditEvent(input: AuditEventInput, now: Date = new Date()): PreparedAuditEvent {
+  const dataJson = JSON.stringify(input.data);
+  const createdAt = now.toISOString();
   return {
-    seq: row.seq,
-    action_id: input.actionId,
+    tenantId: input.tenantId,
+    actionId: input.actionId,
     type: input.type,
     actor: input.actor,
-    data,
-    created_at: createdAt,
-    prev_hash: row.prev_hash,
-    hash: row.hash,
+    dataJson,
+    createdAt,
+    contentHash: contentHash(input.tenantId, {
+      action_id: input.actionId,
+      type: input.type,
+      actor: input.actor,
+      data: JSON.parse(dataJson) as Record<string, unknown>,
+      created_at: createdAt,
+    }),
   };
+}
+
+// Records an event in the caller's transaction, so it commits or rolls back with the
+// change it records. It takes no shared lock: the event has no place in the chain yet
+// (seq, prev_hash and hash are NULL) until the chainer links it after the commit
+// (audit-chainer.ts). Concurrent writers of one tenant therefore never wait for each other.
+export async function appendAuditEvent(tx: PoolClient, input: AuditEventInput): Promise<void> {
+  await appendAuditEvents(tx, [input]);
+}
+
+// Several events in one statement, in the given order.
+export async function appendAuditEvents(tx: Queryable, inputs: readonly AuditEventInput[]): Promise<void> {
+  if (!inputs.length) return;
+  const now = new Date();
+  const events = inputs.map((input) => prepareAuditEvent(input, now));
+  await tx.query({
+    name: 'audit-append',
+    text: `INSERT INTO audit_events (tenant_id, action_id, type, actor, data, created_at, content_hash)
+           SELECT tenant_id, action_id, type, actor, data, created_at, content_hash
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
+                         $6::timestamptz[], $7::text[]) WITH ORDINALITY
+                  AS e(tenant_id, action_id, type, actor, data, created_at, content_hash, n)
+            ORDER BY n`,
+    values: [
+      events.map((e) => e.tenantId),
+      events.map((e) => e.actionId),
+      events.map((e) => e.type),
+      events.map((e) => e.actor),
+      events.map((e) => e.dataJson),
+      events.map((e) => e.createdAt),
+      events.map((e) => e.contentHash),
+    ],
+  });
 }
 
 function toEvent(row: AuditRow): AuditEvent {
   return { ...row, created_at: row.created_at.toISOString() };
 }
 
+// Chained events only: an event gets its seq when the chainer links it.
 export async function listAuditEvents(
   db: Queryable,
   tenantId: string,
   filter: { actionId?: string; afterSeq?: number; limit: number },
 ): Promise<AuditEvent[]> {
-  const { rows } = await db.query<AuditRow>(
-    `SELECT seq, action_id, type, actor, data, created_at, prev_hash, hash
-       FROM audit_events
-      WHERE tenant_id = $1
-        AND ($2::uuid IS NULL OR action_id = $2)
-        AND seq > $3
-      ORDER BY seq
-      LIMIT $4`,
-    [tenantId, filter.actionId ?? null, filter.afterSeq ?? 0, filter.limit],
-  );
+  const { rows } = await db.query<AuditRow>({
+    name: 'audit-list',
+    text: `SELECT seq, action_id, type, actor, data, created_at, prev_hash, hash
+             FROM audit_events
+            WHERE tenant_id = $1
+              AND ($2::uuid IS NULL OR action_id = $2)
+              AND seq > $3
+            ORDER BY seq
+            LIMIT $4`,
+    values: [tenantId, filter.actionId ?? null, filter.afterSeq ?? 0, filter.limit],
+  });
   return rows.map(toEvent);
 }
 
@@ -141,4 +156,129 @@ export async function readAuditHead(
     [tenantId],
   );
   return { lastSeq: rows[0]?.last_seq ?? 0, lastHash: rows[0]?.last_hash ?? GENESIS_HASH };
+}
+
+// Unchained events, for the metrics and for a cheap "anything to do?" before a chain pass.
+export async function unchainedBacklog(
+  db: Queryable,
+  tenantId?: string,
+): Promise<{ pending: number; oldestAgeSeconds: number }> {
+  const { rows } = await db.query<{ pending: number; oldest: number | null }>({
+    name: 'audit-unchained-backlog',
+    text: `SELECT count(*)::int AS pending,
+                  extract(epoch FROM now() - min(created_at))::float8 AS oldest
+             FROM audit_events WHERE seq IS NULL AND ($1::uuid IS NULL OR tenant_id = $1)`,
+    values: [tenantId ?? null],
+  });
+  return { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.oldest ?? 0) };
+}
+
+export async function hasUnchained(db: Queryable, tenantId?: string): Promise<boolean> {
+  const { rows } = await db.query<{ any: boolean }>({
+    name: 'audit-has-unchained',
+    text: `SELECT EXISTS (SELECT 1 FROM audit_events
+                          WHERE seq IS NULL AND ($1::uuid IS NULL OR tenant_id = $1)) AS any`,
+    values: [tenantId ?? null],
+  });
+  return rows[0]?.any ?? false;
+}
+
+interface PendingRow {
+  id: number;
+  tenant_id: string;
+  content_hash: string;
+}
+
+// Links up to `limit` unchained events into their tenants' chains, oldest id first, and
+// returns how many it linked. Must run in a transaction, which holds every touched
+// tenant's head row (locked in tenant order, so two chain passes never deadlock) until
+// COMMIT: that lock, not the caller, makes each event chained exactly once and each
+// chain gap-free. An event that commits after the pending rows were read waits for the
+// next pass.
+export async function chainPendingEvents(
+  tx: PoolClient,
+  options: { tenantId?: string; limit: number },
+): Promise<number> {
+  const tenantFilter = options.tenantId ?? null;
+  // Every tenant with work gets a head row (the genesis state) before it is locked.
+  const { rows: tenants } = await tx.query<{ tenant_id: string }>({
+    name: 'audit-chain-tenants',
+    text: `WITH pending AS (
+             SELECT DISTINCT tenant_id FROM audit_events
+              WHERE seq IS NULL AND ($1::uuid IS NULL OR tenant_id = $1)
+           ), created AS (
+             INSERT INTO audit_heads (tenant_id, last_seq, last_hash, prev_hash)
+             SELECT tenant_id, 0, $2, $2 FROM pending
+             ON CONFLICT (tenant_id) DO NOTHING
+           )
+           SELECT tenant_id FROM pending`,
+    values: [tenantFilter, GENESIS_HASH],
+  });
+  if (!tenants.length) return 0;
+  const tenantIds = tenants.map((t) => t.tenant_id);
+  const { rows: heads } = await tx.query<{ tenant_id: string; last_seq: number; last_hash: string }>({
+    name: 'audit-chain-lock-heads',
+    text: `SELECT tenant_id, last_seq, last_hash FROM audit_heads
+            WHERE tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR UPDATE`,
+    values: [tenantIds],
+  });
+  // Read after the locks: another pass that held them has committed, and what it linked
+  // is no longer pending.
+  const { rows: pending } = await tx.query<PendingRow>({
+    name: 'audit-chain-pending',
+    text: `SELECT id, tenant_id, content_hash FROM audit_events
+            WHERE seq IS NULL AND tenant_id = ANY($1::uuid[])
+            ORDER BY id LIMIT $2`,
+    values: [tenantIds, options.limit],
+  });
+  if (!pending.length) return 0;
+
+  const tips = new Map(heads.map((h) => [h.tenant_id, { seq: h.last_seq, hash: h.last_hash, prevHash: '' }]));
+  const touched = new Set<string>();
+  const linked = { ids: [] as number[], seqs: [] as number[], prevs: [] as string[], hashes: [] as string[] };
+  for (const event of pending) {
+    const tip = tips.get(event.tenant_id)!;
+    const seq = tip.seq + 1;
+    const hash = chainHash(tip.hash, seq, event.content_hash);
+    linked.ids.push(event.id);
+    linked.seqs.push(seq);
+    linked.prevs.push(tip.hash);
+    linked.hashes.push(hash);
+    tips.set(event.tenant_id, { seq, hash, prevHash: tip.hash });
+    touched.add(event.tenant_id);
+  }
+  const moved = [...tips].filter(([tenantId]) => touched.has(tenantId));
+  const { rows } = await tx.query<{ linked: number }>({
+    name: 'audit-chain-link',
+    text: `WITH linked AS (
+             UPDATE audit_events e
+                SET seq = l.seq, prev_hash = l.prev_hash, hash = l.hash
+               FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS l(id, seq, prev_hash, hash)
+              WHERE e.id = l.id AND e.seq IS NULL
+             RETURNING 1
+           ), moved AS (
+             UPDATE audit_heads h
+                SET last_seq = m.last_seq, last_hash = m.last_hash, prev_hash = m.prev_hash
+               FROM unnest($5::uuid[], $6::bigint[], $7::text[], $8::text[])
+                    AS m(tenant_id, last_seq, last_hash, prev_hash)
+              WHERE h.tenant_id = m.tenant_id
+           )
+           SELECT count(*)::int AS linked FROM linked`,
+    values: [
+      linked.ids,
+      linked.seqs,
+      linked.prevs,
+      linked.hashes,
+      moved.map(([tenantId]) => tenantId),
+      moved.map(([, tip]) => tip.seq),
+      moved.map(([, tip]) => tip.hash),
+      moved.map(([, tip]) => tip.prevHash),
+    ],
+  });
+  // Under the head locks nothing else links these rows; a shortfall means the table was
+  // changed underneath us, and the transaction must not move the heads past it.
+  if (rows[0]!.linked !== pending.length) {
+    throw new Error(`audit chain pass linked ${rows[0]!.linked} of ${pending.length} events; rolled back`);
+  }
+  return pending.length;
 }

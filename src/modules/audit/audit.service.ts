@@ -7,6 +7,7 @@ import {
   readAuditHead,
   type AuditEvent,
 } from './audit.repository.ts';
+import { catchUpTenantChain } from './audit-chainer.ts';
 
 export interface AuditVerification {
   valid: boolean;
@@ -25,6 +26,9 @@ export function createAuditService(deps: { pool: Pool }) {
     tenantId: string,
     query: { actionId?: string; limit: number; cursor?: number },
   ): Promise<AuditPage> {
+    // The first page catches the chain up, so an admin sees every event committed before
+    // the call; later pages read on from their cursor.
+    if (query.cursor === undefined) await catchUpTenantChain(pool, tenantId);
     const items = await listAuditEvents(pool, tenantId, {
       actionId: query.actionId,
       afterSeq: query.cursor,
@@ -38,12 +42,14 @@ export function createAuditService(deps: { pool: Pool }) {
     );
   }
 
-  // Walks the whole chain in batches, inside one REPEATABLE READ snapshot so appends that
-  // commit meanwhile cannot look like tampering. Each event must carry the next sequence
-  // number, link to the previous hash and hash to its stored hash; the head must point at
-  // the last event by number and by hash, so deleting or rewriting the newest events is
-  // caught as well.
+  // First links every event of the tenant committed before the call (ADR 0010: an event
+  // not yet chained is not yet verifiable), then walks the whole chain in batches, inside
+  // one REPEATABLE READ snapshot so events linked meanwhile cannot look like tampering.
+  // Each event must carry the next sequence number, link to the previous hash and hash to
+  // its stored hash; the head must point at the last event by number and by hash, so
+  // deleting or rewriting the newest events is caught as well.
   async function verify(tenantId: string): Promise<AuditVerification> {
+    await catchUpTenantChain(pool, tenantId);
     const client = await pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

@@ -71,7 +71,6 @@ export function createDlqService(deps: {
       );
       if (!action) return null;
       await enqueueExecution(tx, { tenantId, actionId, traceContext: deps.traceContext?.() ?? null });
-      // Last: it locks the tenant's audit head until COMMIT.
       await appendAuditEvent(tx, {
         tenantId,
         actionId,

@@ -52,7 +52,6 @@ export function createReviewsService(deps: {
       if (decision === 'approve') {
         await enqueueExecution(tx, { tenantId, actionId, traceContext: deps.traceContext?.() ?? null });
       }
-      // Last: it locks the tenant's audit head until COMMIT.
       await appendAuditEvent(tx, {
         tenantId,
         actionId,

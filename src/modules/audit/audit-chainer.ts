@@ -1,0 +1,128 @@
+import type { Pool } from '../../platform/db.ts';
+import { withTransaction } from '../../platform/db.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { chainPendingEvents, hasUnchained } from './audit.repository.ts';
+
+export interface AuditChainer {
+  start(): void;
+  // Stops the loop after a last pass, so what this process wrote leaves it chained.
+  stop(): Promise<void>;
+  // One pass over every tenant; returns how many events it linked. Without `wait` it gives
+  // way (returns 0) when another process's chainer is in a pass; with it, it waits its turn.
+  runOnce(options?: { wait?: boolean }): Promise<number>;
+}
+
+// How many events one pass links at most: bounds the pass's transaction, not correctness.
+export const AUDIT_CHAIN_BATCH = 1_000;
+
+// Links recorded audit events into their tenants' hash chains shortly after they commit
+// (ADR 0010). Every process that writes events runs one; a transaction-scoped advisory
+// lock lets one of them make a pass at a time, so they do not queue on the tenants' head
+// rows, and the head-row locks inside the pass keep it exactly-once even if two passes
+// ever overlapped (a verify catching one tenant up, for instance).
+export function createAuditChainer(deps: {
+  pool: Pool;
+  logger: Logger;
+  intervalMs: number;
+  batchSize?: number;
+  onChained?: (count: number) => void;
+}): AuditChainer {
+  const batchSize = deps.batchSize ?? AUDIT_CHAIN_BATCH;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let failures = 0;
+
+  async function pass(wait: boolean): Promise<number> {
+    // One cheap read when there is nothing to do, which is most ticks of an idle service.
+    if (!(await hasUnchained(deps.pool))) return 0;
+    const linked = await withTransaction(deps.pool, async (tx) => {
+      const { rows } = await tx.query<{ leader: boolean }>(
+        wait
+          ? {
+              name: 'audit-chainer-wait-lock',
+              text: `SELECT true AS leader FROM pg_advisory_xact_lock(hashtext('airlock.audit-chainer'))`,
+            }
+          : {
+              name: 'audit-chainer-try-lock',
+              text: `SELECT pg_try_advisory_xact_lock(hashtext('airlock.audit-chainer')) AS leader`,
+            },
+      );
+      if (!rows[0]?.leader) return 0;
+      return chainPendingEvents(tx, { limit: batchSize });
+    });
+    if (linked) deps.onChained?.(linked);
+    return linked;
+  }
+
+  async function runOnce(options: { wait?: boolean } = {}): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const linked = await pass(options.wait ?? false);
+      total += linked;
+      if (linked < batchSize) return total;
+    }
+  }
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function run(): Promise<void> {
+    while (running) {
+      try {
+        await runOnce();
+        if (failures) deps.logger.info({ failures }, 'audit chainer links events again');
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        deps.logger[failures === 1 ? 'warn' : 'debug'](
+          { err: { message: (err as Error).message }, failures },
+          'audit chainer pass failed; will retry',
+        );
+      }
+      if (!running) break;
+      await sleep(failures ? Math.min(deps.intervalMs * 2 ** failures, 5_000) : deps.intervalMs);
+    }
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      wake?.();
+      await loop;
+      await runOnce({ wait: true }).catch((err: Error) =>
+        deps.logger.warn(
+          { err: { message: err.message } },
+          'last audit chain pass failed; the next process will link the events',
+        ),
+      );
+    },
+  };
+}
+
+// Links one tenant's pending events now, waiting for a pass in progress. Verification and
+// the audit listing call it first, so they cover every event committed before the call.
+export async function catchUpTenantChain(pool: Pool, tenantId: string): Promise<number> {
+  if (!(await hasUnchained(pool, tenantId))) return 0;
+  return withTransaction(pool, async (tx) => {
+    let total = 0;
+    for (;;) {
+      const linked = await chainPendingEvents(tx, { tenantId, limit: AUDIT_CHAIN_BATCH });
+      total += linked;
+      if (linked < AUDIT_CHAIN_BATCH) return total;
+    }
+  });
+}
