@@ -62,9 +62,13 @@ describe('operator CLI', { timeout: 90_000 }, () => {
       )
     ).rows[0]!.n;
   // A tenant with `events` audit events, written the way the service writes them.
+  // The events are linked into the chain (verify links what is pending) before a test
+  // tampers with them.
   const tenantWithEvents = async (slug: string, events: number) => {
     for (let i = 0; i < events; i++) await container.auth.createKey({ tenant: slug, role: 'reviewer' });
-    return tenantId(slug);
+    const id = await tenantId(slug);
+    expect(await container.audit.verify(id)).toMatchObject({ valid: true, checked: events });
+    return id;
   };
 
   describe('keys create', () => {
