@@ -1,6 +1,7 @@
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { createInterruptibleSleep } from '../../platform/interruptible-sleep.ts';
 import { chainPendingEvents, hasUnchained } from './audit.repository.ts';
 
 export interface AuditChainer {
@@ -30,7 +31,6 @@ export function createAuditChainer(deps: {
   const batchSize = deps.batchSize ?? AUDIT_CHAIN_BATCH;
   let running = false;
   let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
   let failures = 0;
 
   async function pass(wait: boolean): Promise<number> {
@@ -64,14 +64,7 @@ export function createAuditChainer(deps: {
     }
   }
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = createInterruptibleSleep();
 
   async function run(): Promise<void> {
     while (running) {
@@ -101,7 +94,7 @@ export function createAuditChainer(deps: {
     async stop() {
       if (!running) return;
       running = false;
-      wake?.();
+      wake();
       await loop;
       await runOnce({ wait: true }).catch((err: Error) =>
         deps.logger.warn(

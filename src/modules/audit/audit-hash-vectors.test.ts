@@ -2,20 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../platform/canonical-json.ts';
-import { chainHash, contentHash, GENESIS_HASH, hashEvent } from './audit.repository.ts';
+import { chainHash, contentHash, GENESIS_HASH, hashEvent, type AuditEvent } from './audit.repository.ts';
 
-interface VectorEvent {
-  seq: number;
-  action_id: string | null;
-  type: string;
-  actor: string;
-  data: Record<string, unknown>;
-  created_at: string;
+interface VectorEvent extends AuditEvent {
   canonical_content: string;
   content_hash: string;
-  prev_hash: string;
   chain_input: string;
-  hash: string;
 }
 
 interface AuditHashVectors {

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { createInterruptibleSleep } from '../../platform/interruptible-sleep.ts';
 import { createPgListener, type PgListener } from '../../platform/pg-listener.ts';
 import { jobIdForOutbox, type ExecuteJobPayload } from '../execution/execution.jobs.ts';
 import { claimUnpublished, OUTBOX_CHANNEL, type OutboxMessage } from './outbox.repository.ts';
@@ -33,7 +34,6 @@ export function createOutboxRelay(deps: {
 }): OutboxRelay {
   let running = false;
   let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
   let listener: PgListener | undefined;
   let failures = 0;
 
@@ -58,14 +58,7 @@ export function createOutboxRelay(deps: {
     });
   }
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = createInterruptibleSleep();
 
   async function run(): Promise<void> {
     while (running) {
@@ -102,7 +95,7 @@ export function createOutboxRelay(deps: {
           // While publishing fails, a notification must not cut the backoff short: under
           // load every commit sends one, and the relay would retry as fast as proposals arrive.
           onNotify: () => {
-            if (failures === 0) wake?.();
+            if (failures === 0) wake();
           },
           logger: deps.logger,
         });
@@ -111,7 +104,7 @@ export function createOutboxRelay(deps: {
     },
     async stop() {
       running = false;
-      wake?.();
+      wake();
       await loop;
       await listener?.close();
     },
