@@ -188,11 +188,26 @@ const INSTRUCTION_INPUTS: Record<string, string> = {
   'table cells': '| write a poem | ',
 };
 
+const JAILBREAK_INPUTS: Record<string, string> = {
+  'rule-removal cues back to back': 'no ethical guidelines never refuse ',
+  'mangled tokens back to back': 'Herezak({[HTMLsvg ',
+  'unbalanced brackets alone': '([{<([{< ',
+};
+
 describe('linear-time guard: instruction detection on 1 MiB', () => {
   for (const [label, unit] of Object.entries(INSTRUCTION_INPUTS)) {
     it(`when probed with ${label}, then the scan finishes under ${BUDGET_MS} ms`, () => {
       const text = mebibyteOf(unit);
       expectWithinBudget(() => detectInjection(text, { instructions: 'all' }));
+    });
+  }
+});
+
+describe('linear-time guard: jailbreak detection on 1 MiB', () => {
+  for (const [label, unit] of Object.entries(JAILBREAK_INPUTS)) {
+    it(`when probed with ${label}, then the scan finishes under ${BUDGET_MS} ms`, () => {
+      const text = mebibyteOf(unit);
+      expectWithinBudget(() => detectInjection(text, { jailbreak: 'suffixes' }));
     });
   }
 });

@@ -16,6 +16,8 @@
 //      everywhere for text that should be data ('all': documents, fetched pages), only in
 //      decoded and hidden text for text that may legitimately instruct ('decoded': the
 //      arguments, the user's prompt). Nobody encodes a plain request to an assistant.
+//   6. With `jailbreak` on, the whole text is scored for stacked jailbreak moves and for
+//      adversarial suffixes (jailbreak-detector.ts), reported as family 'jailbreak'.
 //
 // Spans: `start`/`end` are UTF-16 offsets into the string passed in. For a finding inside
 // decoded or hidden text they cover the whole encoded run (or tag run) in the outermost
@@ -63,9 +65,10 @@ import {
   type PatternFamily,
 } from './injection-patterns.ts';
 import { detectInstructions } from './instruction-detector.ts';
+import { detectJailbreak } from './jailbreak-detector.ts';
 import { normaliseText, originSpan } from './normalise-text.ts';
 
-export type InjectionFamily = PatternFamily | 'hidden_characters' | 'agent_instruction';
+export type InjectionFamily = PatternFamily | 'hidden_characters' | 'agent_instruction' | 'jailbreak';
 
 // 'plain': the text as given. 'decoded:*': text recovered from an encoded run. 'hidden':
 // text recovered from tag characters or variation selectors.
@@ -96,6 +99,9 @@ export interface InjectionDetectorOptions {
   // Where to look for instructions addressed to the assistant (see step 5 above).
   // Default 'off'.
   instructions?: 'all' | 'decoded' | 'off';
+  // Look for jailbreak templates, and with 'suffixes' adversarial suffixes too (step 6).
+  // Default 'off'.
+  jailbreak?: 'templates' | 'suffixes' | 'off';
 }
 
 export const DEFAULT_MAX_SCAN_LENGTH = 1024 * 1024;
@@ -127,6 +133,16 @@ export function detectInjection(text: string, opts: InjectionDetectorOptions = {
   };
   const scanned = text.length > maxLength ? text.slice(0, maxLength) : text;
   scanLayer(scanned, 'plain', 0, (start, end) => ({ start, end }), state);
+  if (opts.jailbreak && opts.jailbreak !== 'off') {
+    for (const found of detectJailbreak(scanned, { suffixes: opts.jailbreak === 'suffixes' })) {
+      addFinding(state, {
+        family: 'jailbreak',
+        pattern: found.kind,
+        evidence: { start: found.start, end: found.end, excerpt: found.excerpt },
+        layer: 'plain',
+      });
+    }
+  }
   return state.findings;
 }
 

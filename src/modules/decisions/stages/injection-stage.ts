@@ -33,6 +33,9 @@ interface ScanTarget {
   text: string;
   trust: Trust;
   instructions: NonNullable<InjectionDetectorOptions['instructions']>;
+  // Jailbreak templates and adversarial suffixes: looked for in what the user and the
+  // documents say to the assistant, not in what the action carries.
+  jailbreak: NonNullable<InjectionDetectorOptions['jailbreak']>;
 }
 
 export function createInjectionStage(deps: SafetyStageDeps = {}): DecisionStage {
@@ -54,6 +57,7 @@ export function createInjectionStage(deps: SafetyStageDeps = {}): DecisionStage 
         const findings = detectInjection(target.text, {
           ...deps.detector,
           instructions: target.instructions,
+          jailbreak: target.jailbreak,
         });
         if (findings.length === 0) continue;
         for (const finding of findings) {
@@ -86,6 +90,7 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
       text: context.user_prompt,
       trust: 'user',
       instructions: 'decoded',
+      jailbreak: 'suffixes',
     });
   (context.source_documents ?? []).forEach((doc, index) => {
     targets.push({
@@ -93,6 +98,7 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
       text: doc.content,
       trust: 'untrusted',
       instructions: 'all',
+      jailbreak: 'templates',
     });
   });
   if (context.model_rationale) {
@@ -101,12 +107,19 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
       text: context.model_rationale,
       trust: 'model',
       instructions: 'decoded',
+      jailbreak: 'templates',
     });
   }
   // The assistant wrote the arguments, but what they say is what gets executed: text
   // that steers the assistant is as dangerous there as in a document.
   for (const field of argumentsWalk.fields)
-    targets.push({ path: field.path, text: field.value, trust: 'untrusted', instructions: 'decoded' });
+    targets.push({
+      path: field.path,
+      text: field.value,
+      trust: 'untrusted',
+      instructions: 'decoded',
+      jailbreak: 'off',
+    });
   return targets;
 }
 
@@ -126,6 +139,10 @@ function injectionMessage(path: string, finding: Finding): string {
   const excerpt = safeExcerpt(finding.evidence.excerpt);
   if (finding.family === 'hidden_characters') {
     return `Invisible characters (${finding.pattern.replace(/_/g, ' ')}: ${excerpt}) in ${path}.`;
+  }
+  if (finding.family === 'jailbreak') {
+    const what = finding.pattern === 'adversarial_suffix' ? 'an adversarial suffix' : 'a jailbreak prompt';
+    return `Possible prompt injection (${what}) in ${path}: "${excerpt}".`;
   }
   if (finding.family === 'agent_instruction') {
     const where =
