@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/platform/config.ts';
 import { quoteIdentifier, withDatabase } from '../../src/platform/db.ts';
 import { freePort, waitFor } from '../helpers/test-env.ts';
+import { withAdmin } from '../helpers/unleash-server.ts';
 import { itWithTool, repoPath, run, toolVersion } from './deploy-tools.ts';
 
 // The compose stack's Unleash wiring, run for real: the `unleash` service's environment as
@@ -25,15 +26,7 @@ let unleash: ChildProcess | undefined;
 let unleashUrl: string;
 let output = '';
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: withDatabase(SERVER_URL, 'postgres') });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T>(work: (client: pg.Client) => Promise<T>) => withAdmin(SERVER_URL, work);
 
 beforeAll(async () => {
   if (!dockerCompose) return;

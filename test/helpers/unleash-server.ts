@@ -184,7 +184,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function withAdmin<T>(serverDatabaseUrl: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  serverDatabaseUrl: string,
+  work: (admin: pg.Client) => Promise<T>,
+): Promise<T> {
   const admin = new pg.Client({ connectionString: withDatabase(serverDatabaseUrl, 'postgres') });
   await admin.connect();
   try {
