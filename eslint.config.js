@@ -26,4 +26,33 @@ export default tseslint.config(
     files: ['src/platform/config.ts', 'test/**', 'scripts/**', 'bench/**', 'load/**', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // The console's browser modules: plain JavaScript served as is, with browser globals.
+    files: ['src/modules/console/client/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'performance',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+          'URL',
+          'Node',
+          'HTMLElement',
+          'Event',
+          'EventListener',
+          'KeyboardEvent',
+          'HTMLInputElement',
+          'HTMLTextAreaElement',
+          'console',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -23,6 +23,12 @@ import { reviewsRoutes } from './modules/reviews/reviews.routes.ts';
 import type { ReviewsService } from './modules/reviews/reviews.service.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
 import type { ReportsService } from './modules/reports/reports.service.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { opsRoutes } from './modules/ops/ops.routes.ts';
+import type { OpsService } from './modules/ops/ops.service.ts';
+import { actionDetailsRoutes } from './modules/action-details/action-details.routes.ts';
+import type { ActionDetailsService } from './modules/action-details/action-details.service.ts';
+import { consoleRoutes } from './modules/console/console.routes.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -35,6 +41,8 @@ export interface AppDeps {
   policies: PolicyService;
   reviews: ReviewsService;
   reports: ReportsService;
+  // The console and the API it uses beyond the contract's endpoints.
+  console: { ops: OpsService; details: ActionDetailsService };
   readiness: readonly ReadinessCheck[];
   isDraining: () => boolean;
   metrics: { contentType: string; text(): Promise<string> };
@@ -107,6 +115,10 @@ export async function buildApp(deps: AppDeps) {
   await app.register(toolsRoutes, { tools: deps.tools, guard: deps.guard });
   await app.register(policyRoutes, { policies: deps.policies, guard: deps.guard });
   await app.register(auditRoutes, { audit: deps.audit, guard: deps.guard });
+  await app.register(authRoutes, { guard: deps.guard });
+  await app.register(opsRoutes, { ops: deps.console.ops, guard: deps.guard });
+  await app.register(actionDetailsRoutes, { details: deps.console.details, guard: deps.guard });
+  await app.register(consoleRoutes);
 
   return app;
 }

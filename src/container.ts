@@ -10,6 +10,7 @@ import { buildInfrastructure } from './wiring/infrastructure.ts';
 import { createModerationApi } from './wiring/moderation-service.ts';
 import { buildObservability, registerCollectors } from './wiring/observability.ts';
 import { buildTools } from './wiring/tools.ts';
+import { buildConsoleApi } from './wiring/console.ts';
 
 export interface ContainerOptions {
   logger?: Logger;
@@ -45,6 +46,14 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     notifyOutbox: api.notifyOutbox,
     background,
   });
+  const consoleApi = buildConsoleApi({
+    config,
+    infra,
+    catalogue,
+    flagsService: api.flagsService,
+    dlq: execution.dlq,
+    moderation: decisions.moderation,
+  });
   registerCollectors(obs.metrics, {
     pool: infra.pool,
     poolMax: config.db.poolMax,
@@ -75,7 +84,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     flagsService: api.flagsService,
     dlq: execution.dlq,
     execution: execution.execution,
-    createApi: api.createApi,
+    createApi: (options: { exposeApi?: boolean } = {}) => api.createApi({ ...options, console: consoleApi }),
     createModerationApi: () => createModerationApi({ config, obs, flags: infra.flags, isDraining }),
     createRelay: execution.createRelay,
     // Every role that writes audit events runs one; they take turns (ADR 0010).

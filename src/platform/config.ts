@@ -37,6 +37,9 @@ export interface Config {
     // Per-request RED metrics. Only the telemetry-overhead benchmark turns them off, to
     // measure what they cost; the alerts depend on them.
     readonly requestMetrics: boolean;
+    // The trace UI's page for one trace, with {trace_id} where the id goes (e.g. Jaeger's
+    // http://localhost:16686/trace/{trace_id}); the console links action traces to it.
+    readonly traceUiUrl: string | undefined;
   };
   readonly unleashUrl: string | undefined;
   readonly unleashApiToken: string | undefined;
@@ -263,6 +266,14 @@ function redisPrefix(env: Env): string {
   return value;
 }
 
+function traceUiUrl(env: Env): string | undefined {
+  const raw = optional(env, 'TRACE_UI_URL');
+  if (raw === undefined) return undefined;
+  url(env, 'TRACE_UI_URL', '', ['http:', 'https:']);
+  if (!raw.includes('{trace_id}')) throw new ConfigError('TRACE_UI_URL', 'must contain {trace_id}');
+  return raw;
+}
+
 function telemetryConfig(env: Env): Config['telemetry'] {
   const endpoint =
     optional(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? optional(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -290,6 +301,7 @@ function telemetryConfig(env: Env): Config['telemetry'] {
     serviceName: str(env, 'OTEL_SERVICE_NAME', 'airlock'),
     sampleRatio,
     requestMetrics: oneOf(env, 'AIRLOCK_REQUEST_METRICS', 'on', ['on', 'off'] as const) === 'on',
+    traceUiUrl: traceUiUrl(env),
   };
 }
 

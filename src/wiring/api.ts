@@ -23,6 +23,7 @@ import {
   type Observability,
 } from './observability.ts';
 import type { ToolCatalogue } from './tools.ts';
+import type { ConsoleApi } from './console.ts';
 
 // The services behind the HTTP API, and the app factory every role's listener uses.
 export function buildApiServices(deps: {
@@ -92,7 +93,7 @@ export function buildApiServices(deps: {
   const flagsService = createFlagsService({ flags, pool, logger });
   const observeRequest = observeRequests(config, metrics);
 
-  function createApi(options: { exposeApi?: boolean } = {}) {
+  function createApi(options: { exposeApi?: boolean; console: ConsoleApi }) {
     return buildApp({
       exposeApi: options.exposeApi,
       logger,
@@ -105,6 +106,7 @@ export function buildApiServices(deps: {
       policies,
       reviews,
       reports,
+      console: options.console,
       readiness: infra.readiness,
       isDraining: deps.isDraining,
       metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },

@@ -27,9 +27,25 @@ export function createFlagsService(deps: { flags: FlagProvider; pool: Pool; logg
     deps.logger.info({ flag: name, enabled, tenant_id: tenantId ?? null, actor }, 'flag changed');
   }
 
+  // Drops the tenant's own value: the global value applies to that tenant again.
+  async function clear(name: string, actor: string, tenantId: string): Promise<void> {
+    if (!isValidFlagName(name)) throw new ValidationError('invalid_request', `Unknown flag name "${name}".`);
+    await deps.flags.unset(name, { tenantId });
+    await withTransaction(deps.pool, (tx) =>
+      appendAuditEvent(tx, {
+        tenantId,
+        actionId: null,
+        type: 'flag.cleared',
+        actor,
+        data: { flag: name, provider: deps.flags.kind },
+      }),
+    );
+    deps.logger.info({ flag: name, tenant_id: tenantId, actor }, 'flag override cleared');
+  }
+
   const list = (): Promise<FlagState[]> => deps.flags.list();
 
-  return { set, list, kind: deps.flags.kind };
+  return { set, clear, list, kind: deps.flags.kind };
 }
 
 export type FlagsService = ReturnType<typeof createFlagsService>;

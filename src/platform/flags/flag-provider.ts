@@ -18,6 +18,8 @@ export interface FlagProvider {
   readonly kind: 'local' | 'unleash';
   isEnabled(name: string, context?: FlagContext): boolean;
   set(name: string, enabled: boolean, scope?: { tenantId: string }): Promise<void>;
+  // Removes a tenant's own value, so the global value applies to it again.
+  unset(name: string, scope: { tenantId: string }): Promise<void>;
   list(): Promise<FlagState[]>;
   refresh(): Promise<void>;
   close(): Promise<void>;

@@ -68,6 +68,13 @@ export function createLocalFlagProvider(deps: {
       });
       await safeRefresh();
     },
+    async unset(name, scope) {
+      await withTransaction(deps.pool, async (tx) => {
+        await tx.query('DELETE FROM flags WHERE name = $1 AND scope = $2', [name, scope.tenantId]);
+        await tx.query('SELECT pg_notify($1, $2)', [FLAGS_CHANNEL, name]);
+      });
+      await safeRefresh();
+    },
     async list(): Promise<FlagState[]> {
       const { rows } = await deps.pool.query<FlagRow & { slug: string | null }>(
         `SELECT f.name, f.scope, f.enabled, t.slug

@@ -282,6 +282,16 @@ export function createUnleashFlagProvider(options: UnleashFlagProviderOptions): 
         await client.saveModel(name, model, logger);
       });
     },
+    async unset(name, scope) {
+      validName(name);
+      const client = requireAdmin();
+      return serialised(async () => {
+        const model = await client.loadModel(name);
+        model.tenantsOn = model.tenantsOn.filter((t) => t !== scope.tenantId);
+        model.tenantsOff = model.tenantsOff.filter((t) => t !== scope.tenantId);
+        await client.saveModel(name, model, logger);
+      });
+    },
     async setRollout(name, percent) {
       validName(name);
       if (!Number.isInteger(percent) || percent < 0 || percent > 100) {

@@ -1,0 +1,39 @@
+import type { Config } from '../platform/config.ts';
+import type { DlqService } from '../modules/dlq/dlq.service.ts';
+import type { FlagsService } from '../modules/flags/flags.service.ts';
+import type { ModerationClient } from '../modules/moderation/moderation-client.ts';
+import { createOpsService } from '../modules/ops/ops.service.ts';
+import { createActionDetailsService } from '../modules/action-details/action-details.service.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import type { ToolCatalogue } from './tools.ts';
+
+// The reads and operator actions the console needs beyond the contract's endpoints. They
+// sit on the same services the CLI uses (flags, dead letters), wired after execution
+// because the dead-letter service lives there.
+export function buildConsoleApi(deps: {
+  config: Config;
+  infra: Infrastructure;
+  catalogue: ToolCatalogue;
+  flagsService: FlagsService;
+  dlq: DlqService;
+  moderation: Pick<ModerationClient, 'state'>;
+}) {
+  const { infra } = deps;
+  return {
+    ops: createOpsService({
+      pool: infra.pool,
+      queue: infra.queue,
+      breakers: () => [{ dependency: 'moderation', state: deps.moderation.state() }],
+      flags: infra.flags,
+      flagsService: deps.flagsService,
+      dlq: deps.dlq,
+      toolNames: () => deps.catalogue.tools.names(),
+    }),
+    details: createActionDetailsService({
+      pool: infra.pool,
+      traceUrlTemplate: deps.config.telemetry.traceUiUrl,
+    }),
+  };
+}
+
+export type ConsoleApi = ReturnType<typeof buildConsoleApi>;
