@@ -25,6 +25,21 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, timeout: 60_000 });
 }
 
+// The page's globals, for callbacks that run inside the page: the tests are compiled
+// without the DOM library.
+export interface PageGlobals {
+  document: { documentElement: { dataset: Record<string, string | undefined> } };
+  location: { hash: string };
+  performance: {
+    clearResourceTimings(): void;
+    clearMeasures(): void;
+    getEntriesByType(
+      type: string,
+    ): Array<{ initiatorType?: string; encodedBodySize?: number; duration: number }>;
+  };
+  fetch: typeof fetch;
+}
+
 const require = createRequire(import.meta.url);
 let axeSource: string | undefined;
 

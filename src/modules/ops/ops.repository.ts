@@ -38,30 +38,36 @@ export interface TrafficCounts {
   pendingReview: number;
 }
 
-// What a flag flip would touch: the tenant's recent proposals (all tools, or one) and the
-// work it has in flight, which kill switches also stop at execution.
-export async function readTraffic(
+// What a flag flip would touch, per tool: the tenant's recent proposals and the work it has
+// in flight, which kill switches also stop at execution. One query for every flag on the page.
+export async function readTrafficByTool(
   db: Queryable,
   tenantId: string,
-  tool: string | null,
   windowMinutes: number,
-): Promise<TrafficCounts> {
-  const { rows } = await db.query<{ proposals: number; allowed: number; in_flight: number; pending: number }>(
-    `SELECT count(*) FILTER (WHERE created_at > now() - make_interval(mins => $3))::int AS proposals,
-            count(*) FILTER (WHERE created_at > now() - make_interval(mins => $3)
+): Promise<Map<string, TrafficCounts>> {
+  const { rows } = await db.query<{
+    tool: string;
+    proposals: number;
+    allowed: number;
+    in_flight: number;
+    pending: number;
+  }>(
+    `SELECT tool,
+            count(*) FILTER (WHERE created_at > now() - make_interval(mins => $2))::int AS proposals,
+            count(*) FILTER (WHERE created_at > now() - make_interval(mins => $2)
                                AND decision->>'outcome' = 'allow')::int AS allowed,
             count(*) FILTER (WHERE status IN ('queued', 'running'))::int AS in_flight,
             count(*) FILTER (WHERE status = 'pending_review')::int AS pending
        FROM actions
-      WHERE tenant_id = $1 AND ($2::text IS NULL OR tool = $2)
-        AND (created_at > now() - make_interval(mins => $3) OR status IN ('queued', 'running', 'pending_review'))`,
-    [tenantId, tool, windowMinutes],
+      WHERE tenant_id = $1
+        AND (created_at > now() - make_interval(mins => $2) OR status IN ('queued', 'running', 'pending_review'))
+      GROUP BY tool`,
+    [tenantId, windowMinutes],
   );
-  const row = rows[0]!;
-  return {
-    proposals: row.proposals,
-    allowed: row.allowed,
-    inFlight: row.in_flight,
-    pendingReview: row.pending,
-  };
+  return new Map(
+    rows.map((r) => [
+      r.tool,
+      { proposals: r.proposals, allowed: r.allowed, inFlight: r.in_flight, pendingReview: r.pending },
+    ]),
+  );
 }

@@ -21,7 +21,6 @@ export const OpsOverview = Type.Object({
     }),
   ),
   reviews: Type.Object({ pending: Count, oldest_age_seconds: Seconds, slo_seconds: Count }),
-  dead_letters: Type.Object({ total: Count }),
   flags_provider: Type.String(),
 });
 

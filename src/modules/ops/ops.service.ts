@@ -6,7 +6,7 @@ import type { Principal } from '../auth/auth.repository.ts';
 import type { DlqService, DeadLetter, ReplayResult } from '../dlq/dlq.service.ts';
 import type { FlagsService } from '../flags/flags.service.ts';
 import type { ExecuteJobPayload } from '../execution/execution.jobs.ts';
-import { readTenantBacklog, readTraffic } from './ops.repository.ts';
+import { readTenantBacklog, readTrafficByTool, type TrafficCounts } from './ops.repository.ts';
 
 export const REVIEW_SLO_SECONDS = 15 * 60;
 const BLAST_WINDOW_MINUTES = 60;
@@ -25,7 +25,6 @@ export interface OpsOverview {
   breakers: BreakerView[];
   // The tenant's own share.
   reviews: { pending: number; oldest_age_seconds: number; slo_seconds: number };
-  dead_letters: { total: number };
   flags_provider: 'local' | 'unleash';
 }
 
@@ -77,11 +76,10 @@ export function createOpsService(deps: {
   }
 
   async function overview(principal: Principal): Promise<OpsOverview> {
-    const [counts, oldest, backlog, deadLetters, globalOutbox] = await Promise.all([
+    const [counts, oldest, backlog, globalOutbox] = await Promise.all([
       deps.queue.getJobCounts(...QUEUE_COUNT_STATES),
       deps.queue.getJobs(['wait'], 0, 0, true),
       readTenantBacklog(deps.pool, principal.tenantId),
-      tenantDeadLetters(principal.tenantId),
       deps.pool.query<{ pending: number; age: number | null }>(
         `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS age
            FROM outbox WHERE published_at IS NULL`,
@@ -102,14 +100,18 @@ export function createOpsService(deps: {
         oldest_age_seconds: round(backlog.oldestReviewAgeSeconds),
         slo_seconds: REVIEW_SLO_SECONDS,
       },
-      dead_letters: { total: deadLetters.length },
       flags_provider: deps.flags.kind,
     };
   }
 
-  async function flagView(principal: Principal, name: string, tenantValues: Map<string, boolean> | null) {
+  function flagView(
+    principal: Principal,
+    name: string,
+    tenantValues: Map<string, boolean> | null,
+    byTool: Map<string, TrafficCounts>,
+  ): FlagView {
     const tool = name.startsWith('kill-switch.') && name !== 'kill-switch.all' ? name.slice(12) : null;
-    const traffic = await readTraffic(deps.pool, principal.tenantId, tool, BLAST_WINDOW_MINUTES);
+    const traffic = tool ? (byTool.get(tool) ?? NO_TRAFFIC) : sumTraffic(byTool);
     const tenant = principal.tenantSlug;
     const what = tool ? `${tool} proposal` : 'proposal';
     const recent = `${traffic.proposals} ${what}${traffic.proposals === 1 ? '' : 's'} in the last ${BLAST_WINDOW_MINUTES} min`;
@@ -162,10 +164,15 @@ export function createOpsService(deps: {
   }
 
   async function listFlags(principal: Principal): Promise<{ provider: string; items: FlagView[] }> {
-    const values = await tenantValuesOf(principal);
-    const items = await Promise.all(tenantFlags().map((name) => flagView(principal, name, values)));
-    return { provider: deps.flags.kind, items };
+    const [values, byTool] = await Promise.all([tenantValuesOf(principal), trafficOf(principal)]);
+    return {
+      provider: deps.flags.kind,
+      items: tenantFlags().map((name) => flagView(principal, name, values, byTool)),
+    };
   }
+
+  const trafficOf = (principal: Principal) =>
+    readTrafficByTool(deps.pool, principal.tenantId, BLAST_WINDOW_MINUTES);
 
   function assertTenantFlag(name: string): void {
     if (name.startsWith('chaos.')) {
@@ -181,7 +188,8 @@ export function createOpsService(deps: {
     const strict = name === 'auto-approve' ? !enabled : enabled;
     if (strict) await deps.flagsService.set(name, enabled, actor, principal.tenantId);
     else await deps.flagsService.clear(name, actor, principal.tenantId);
-    return flagView(principal, name, await tenantValuesOf(principal));
+    const [values, byTool] = await Promise.all([tenantValuesOf(principal), trafficOf(principal)]);
+    return flagView(principal, name, values, byTool);
   }
 
   async function listDeadLetters(principal: Principal, limit: number) {
@@ -203,5 +211,18 @@ export function createOpsService(deps: {
 }
 
 const round = (seconds: number) => Math.round(seconds * 10) / 10;
+
+const NO_TRAFFIC: TrafficCounts = { proposals: 0, allowed: 0, inFlight: 0, pendingReview: 0 };
+
+function sumTraffic(byTool: Map<string, TrafficCounts>): TrafficCounts {
+  const total = { ...NO_TRAFFIC };
+  for (const t of byTool.values()) {
+    total.proposals += t.proposals;
+    total.allowed += t.allowed;
+    total.inFlight += t.inFlight;
+    total.pendingReview += t.pendingReview;
+  }
+  return total;
+}
 
 export type OpsService = ReturnType<typeof createOpsService>;

@@ -90,12 +90,29 @@ async function signIn(/** @type {Event} */ event) {
   else void route();
 }
 
+/** @type {View} */
+const notFound = async ({ root }) =>
+  replace(
+    root,
+    h('h1', null, 'Not found'),
+    h('p', null, 'There is no such page. ', h('a', { href: '#/reviews' }, 'Go to the review queue.')),
+  );
+
+/** @param {string} title @param {string[]} roles @returns {View} */
+const notAllowed =
+  (title, roles) =>
+  async ({ root }) =>
+    replace(
+      root,
+      h('h1', null, title),
+      h('p', null, `This page needs one of the roles: ${roles.join(', ')}.`),
+    );
+
 async function route() {
   if (!me) return;
   const hash = location.hash;
   // The skip link and in-page anchors are not routes.
   if (!hash.startsWith('#/')) return;
-  const match = ROUTES.map((r) => ({ r, m: r.pattern.exec(hash) })).find((x) => x.m);
   cleanup?.();
   cleanup = undefined;
   const root = byId('view');
@@ -103,34 +120,24 @@ async function route() {
     if (a.getAttribute('href') === hash) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  if (!match || !match.m) {
-    replace(
-      root,
-      h('h1', null, 'Not found'),
-      h('p', null, 'There is no such page. ', h('a', { href: '#/reviews' }, 'Go to the review queue.')),
-    );
-    return;
-  }
-  const { r, m } = match;
-  if (!r.roles.includes(me.role)) {
-    replace(
-      root,
-      h('h1', null, r.title),
-      h('p', null, `This page needs one of the roles: ${r.roles.join(', ')}.`),
-    );
-    return;
-  }
-  document.title = `${r.title} · Airlock console`;
+  const found = ROUTES.map((r) => ({ r, m: r.pattern.exec(hash) })).find((x) => x.m);
+  const title = found ? found.r.title : 'Not found';
+  /** @type {View} */
+  const view = !found
+    ? notFound
+    : found.r.roles.includes(me.role)
+      ? found.r.view
+      : notAllowed(title, found.r.roles);
+  document.title = `${title} · Airlock console`;
   const started = performance.now();
   const id = ++renders;
-  const ctx = { root, me, params: m.slice(1), refresh: () => void route() };
   try {
-    cleanup = await r.view(ctx);
+    cleanup = await view({ root, me, params: found?.m?.slice(1) ?? [], refresh: () => void route() });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
     replace(
       root,
-      h('h1', null, r.title),
+      h('h1', null, title),
       h(
         'p',
         { class: 'error', role: 'alert' },
@@ -140,9 +147,9 @@ async function route() {
   }
   if (id !== renders) return;
   // The browser tests read these to report render times.
-  performance.measure(`render ${r.title}`, { start: started, end: performance.now() });
+  performance.measure(`render ${title}`, { start: started, end: performance.now() });
   document.documentElement.dataset.rendered = `${hash} ${id}`;
-  announce(`${r.title} loaded`);
+  announce(`${title} loaded`);
 }
 
 whenUnauthorized(() => signOut('The key is no longer accepted; sign in again.'));

@@ -76,10 +76,18 @@ export function spansFor(reasons, fieldPath, length) {
     const end = Math.min(parsed.end ?? length, length);
     if (end > start) spans.push({ start, end, codes: [reason.code] });
   }
-  spans.sort((a, b) => a.start - b.start || a.end - b.end);
+  return mergeSpans(spans);
+}
+
+/**
+ * Sorts spans and merges the ones that overlap, keeping every reason code.
+ * @param {Array<{ start: number, end: number, codes: string[] }>} spans
+ */
+export function mergeSpans(spans) {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || a.end - b.end);
   /** @type {Array<{ start: number, end: number, codes: string[] }>} */
   const merged = [];
-  for (const span of spans) {
+  for (const span of sorted) {
     const last = merged.at(-1);
     if (last && span.start <= last.end) {
       last.end = Math.max(last.end, span.end);
@@ -89,6 +97,51 @@ export function spansFor(reasons, fieldPath, length) {
     }
   }
   return merged;
+}
+
+/**
+ * The evidence text itself, for reasons whose evidence points into the context: a
+ * recipient found in a source document, say.
+ * @param {Array<{ code: string, evidence?: string }>} reasons
+ * @param {{ user_prompt?: string, model_rationale?: string, source_documents?: Array<{ content: string }> }} context
+ * @returns {Array<{ text: string, code: string }>}
+ */
+export function contextSnippets(reasons, context) {
+  /** @type {Array<{ text: string, code: string }>} */
+  const snippets = [];
+  for (const reason of reasons) {
+    const parsed = reason.evidence ? parseEvidence(reason.evidence) : null;
+    if (!parsed || parsed.path[0] !== 'context' || parsed.start === null || parsed.end === null) continue;
+    const [, field, index] = parsed.path;
+    const source =
+      field === 'source_documents' && typeof index === 'number'
+        ? context.source_documents?.[index]?.content
+        : field === 'user_prompt' || field === 'model_rationale'
+          ? context[field]
+          : undefined;
+    const text = source?.slice(parsed.start, parsed.end);
+    if (text && text.trim().length >= 3) snippets.push({ text, code: reason.code });
+  }
+  return snippets;
+}
+
+/**
+ * Where evidence found in the context reappears in an argument: the reviewer sees that the
+ * recipient in `to` is the one the document asked for. Case-insensitive.
+ * @param {string} value
+ * @param {Array<{ text: string, code: string }>} snippets
+ */
+export function echoReasons(value, snippets) {
+  const lower = value.toLowerCase();
+  /** @type {Array<{ code: string, evidence: string }>} */
+  const found = [];
+  for (const snippet of snippets) {
+    const needle = snippet.text.toLowerCase();
+    for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length)) {
+      found.push({ code: snippet.code, evidence: `echo[${at}:${at + needle.length}]` });
+    }
+  }
+  return found;
 }
 
 /**

@@ -40,7 +40,7 @@ export async function renderAction({ root, me, params }) {
     h('h2', null, 'Decision reasons'),
     reasonList(action.decision.reasons),
     h('h2', null, 'Arguments'),
-    argumentFields(action.arguments, action.decision.reasons),
+    argumentFields(action.arguments, action.decision.reasons, details.context),
     h('h2', null, 'Proposal context'),
     contextSections(details.context, action.decision.reasons),
     h('h2', null, 'Result (redacted)'),

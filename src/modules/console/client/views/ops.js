@@ -38,13 +38,13 @@ export async function renderOps({ root, me }) {
       get('/v1/ops/flags'),
       get('/v1/ops/dead-letters?limit=50'),
     ]);
-    drawOverview(overview);
+    drawOverview(overview, dead.total);
     drawFlags(flags.items, flags.provider);
     drawDeadLetters(dead);
   }
 
-  /** @param {any} o */
-  function drawOverview(o) {
+  /** @param {any} o @param {number} deadLetters */
+  function drawOverview(o, deadLetters) {
     const review = o.reviews;
     const tile = (
       /** @type {string} */ label,
@@ -92,7 +92,7 @@ export async function renderOps({ root, me }) {
           String(review.pending),
           `oldest ${duration(review.oldest_age_seconds)} (SLO ${duration(review.slo_seconds)})`,
         ),
-        tile('Dead letters', String(o.dead_letters.total), 'for your tenant'),
+        tile('Dead letters', String(deadLetters), 'for your tenant'),
       ),
       h(
         'p',

@@ -1,11 +1,18 @@
 import { h } from '../dom.js';
-import { parseEvidence, segment, spansFor } from '../evidence.js';
+import { contextSnippets, echoReasons, mergeSpans, parseEvidence, segment, spansFor } from '../evidence.js';
 
 /** @typedef {{ code: string, message: string, evidence?: string }} Reason */
 
-/** @param {string} text @param {Reason[]} reasons @param {Array<string | number>} path */
-function highlighted(text, reasons, path) {
-  return segment(text, spansFor(reasons, path, text.length)).map((piece) =>
+/**
+ * @param {string} text
+ * @param {Array<{ code: string, evidence?: string }>} reasons
+ * @param {Array<string | number>} path
+ * @param {Array<string | number>} [alsoPath] echoes of context evidence, found in this text
+ */
+function highlighted(text, reasons, path, alsoPath) {
+  const spans = spansFor(reasons, path, text.length);
+  const merged = alsoPath ? mergeSpans([...spans, ...spansFor(reasons, alsoPath, text.length)]) : spans;
+  return segment(text, merged).map((piece) =>
     piece.codes
       ? h(
           'mark',
@@ -35,8 +42,13 @@ export function reasonList(reasons) {
   );
 }
 
-/** @param {Record<string, unknown>} args @param {Reason[]} reasons */
-export function argumentFields(args, reasons) {
+/**
+ * @param {Record<string, unknown>} args
+ * @param {Reason[]} reasons
+ * @param {Parameters<typeof contextSnippets>[1]} [context] to mark where context evidence reappears
+ */
+export function argumentFields(args, reasons, context = {}) {
+  const snippets = contextSnippets(reasons, context);
   const wholeArguments = reasons.some((r) => parseEvidence(r.evidence ?? '')?.path.join('.') === 'arguments');
   return h(
     'dl',
@@ -47,7 +59,7 @@ export function argumentFields(args, reasons) {
         'dd',
         { class: 'mono' },
         typeof value === 'string'
-          ? highlighted(value, reasons, ['arguments', name])
+          ? highlighted(value, [...reasons, ...echoReasons(value, snippets)], ['arguments', name], ['echo'])
           : JSON.stringify(value, null, 2),
       ),
     ]),

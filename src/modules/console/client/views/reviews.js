@@ -1,5 +1,5 @@
 import { ApiError, api, get } from '../api.js';
-import { ageSeconds, h, replace } from '../dom.js';
+import { ageSeconds, duration, h, replace } from '../dom.js';
 import { argumentFields, contextSections, reasonList, slaBadge, statusBadge } from './proposal.js';
 
 /** @typedef {{ id: string, tool: string, user_id: string, created_at: string, status: string, arguments: Record<string, unknown>, decision: { outcome: string, risk_score: number, reasons: Array<{ code: string, message: string, evidence?: string }> } }} Action */
@@ -40,7 +40,7 @@ export async function renderReviews({ root }) {
   function drawList() {
     const oldest = items[0] ? ageSeconds(items[0].created_at) : 0;
     summary.textContent = items.length
-      ? `${items.length} pending, the oldest ${Math.round(oldest / 60)} min old (review SLO: 15 min).`
+      ? `${items.length} pending, the oldest ${duration(oldest)} old (review SLO: 15 min).`
       : 'Nothing is waiting for review.';
     replace(
       list,
@@ -74,6 +74,8 @@ export async function renderReviews({ root }) {
   /** @param {number} index */
   async function select(index) {
     if (!items.length) {
+      selected = 0;
+      drawList();
       replace(detail, h('p', null, 'The queue is empty. New proposals that need a human appear here.'));
       return;
     }
@@ -102,7 +104,7 @@ export async function renderReviews({ root }) {
       h('h3', null, 'Why it is here'),
       reasonList(item.decision.reasons),
       h('h3', null, 'Arguments'),
-      argumentFields(item.arguments, item.decision.reasons),
+      argumentFields(item.arguments, item.decision.reasons, extra.context),
       contextSections(extra.context, item.decision.reasons),
       h('label', { for: 'review-note' }, 'Note (optional, kept in the audit log)'),
       note,
