@@ -9,7 +9,14 @@ import {
   launchChromium,
   type PageGlobals,
 } from '../helpers/browser.ts';
-import { httpClient, rendered, signIn, startConsoleStack, type ConsoleStack } from './console-stack.ts';
+import {
+  httpClient,
+  rendered,
+  signIn,
+  startConsoleStack,
+  type ConsoleStack,
+  type Tenant,
+} from './console-stack.ts';
 
 const OUTPUT_DIR = path.resolve(import.meta.dirname, '../../test-results/console');
 const PAGE_BUDGET_BYTES = 100 * 1024;
@@ -172,17 +179,21 @@ describe.skipIf(!hasChromium)('console in a real browser', { timeout: 180_000 },
     }, SHELL_FILES);
   }
 
+  // A file in the tenant's sandbox drive, and a proposal to delete it: always a review.
+  async function pendingDelete(t: Tenant, file: string, context?: Record<string, unknown>) {
+    await stack.pool.query('INSERT INTO sandbox_files (tenant_id, path) VALUES ($1, $2)', [t.id, file]);
+    return http.propose(t.agent, {
+      tool: 'files.delete',
+      arguments: { path: file },
+      user_id: 'user-1',
+      context,
+    });
+  }
+
   it('when a reviewer works the queue by keyboard and by button, then one action is approved and the other rejected with its note', async () => {
     const t = await stack.tenant('c-review');
-    await stack.pool.query('INSERT INTO sandbox_files (tenant_id, path) VALUES ($1, $2)', [
-      t.id,
-      '/tmp/old-report.pdf',
-    ]);
-    const first = await http.propose(t.agent, {
-      tool: 'files.delete',
-      arguments: { path: '/tmp/old-report.pdf' },
-      user_id: 'user-1',
-      context: { user_prompt: 'Delete my old report in /tmp/old-report.pdf' },
+    const first = await pendingDelete(t, '/tmp/old-report.pdf', {
+      user_prompt: 'Delete my old report in /tmp/old-report.pdf',
     });
     const second = await http.propose(t.agent, {
       tool: 'email.send',
@@ -313,15 +324,7 @@ describe.skipIf(!hasChromium)('console in a real browser', { timeout: 180_000 },
 
   it('when an admin replays a dead letter from the operations page, then the action runs and succeeds', async () => {
     const t = await stack.tenant('c-dlq');
-    await stack.pool.query('INSERT INTO sandbox_files (tenant_id, path) VALUES ($1, $2)', [
-      t.id,
-      '/tmp/stuck',
-    ]);
-    const action = await http.propose(t.agent, {
-      tool: 'files.delete',
-      arguments: { path: '/tmp/stuck' },
-      user_id: 'u',
-    });
+    const action = await pendingDelete(t, '/tmp/stuck');
     // Approved while the tool's kill switch is on: the worker dead-letters it.
     await http.call(t.admin, 'PUT', '/v1/ops/flags/kill-switch.files.delete', { enabled: true });
     await http.call(t.reviewer, 'POST', `/v1/reviews/${action.id}`, { decision: 'approve' });

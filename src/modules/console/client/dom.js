@@ -35,6 +35,31 @@ function append(parent, children) {
   }
 }
 
+/**
+ * A data table with a caption for screen readers and column headers.
+ * @param {string} caption
+ * @param {string[]} columns
+ * @param {Child} rows
+ * @param {Record<string, unknown> | null} [attrs]
+ */
+export function table(caption, columns, rows, attrs = null) {
+  return h(
+    'table',
+    attrs,
+    h('caption', { class: 'visually-hidden' }, caption),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        columns.map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
+    h('tbody', null, rows),
+  );
+}
+
 /** @param {Element} el @param {...unknown} children */
 export function replace(el, ...children) {
   el.replaceChildren();

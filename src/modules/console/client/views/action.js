@@ -1,5 +1,5 @@
 import { ApiError, get } from '../api.js';
-import { h, link, replace, time } from '../dom.js';
+import { h, link, replace, table, time } from '../dom.js';
 import { argumentFields, contextSections, reasonList, statusBadge } from './proposal.js';
 
 /** @param {import('../app.js').ViewContext} ctx */
@@ -132,36 +132,22 @@ function auditTable(events, verification) {
       );
   return [
     state,
-    h(
-      'table',
-      null,
-      h('caption', { class: 'visually-hidden' }, 'Audit events of this action'),
-      h(
-        'thead',
-        null,
-        h(
+    table(
+      'Audit events of this action',
+      ['Seq', 'Event', 'Actor', 'At', 'Hash', 'Chain'],
+      events.map((e) => {
+        const ok = bad === null || e.seq < bad;
+        return h(
           'tr',
           null,
-          ['Seq', 'Event', 'Actor', 'At', 'Hash', 'Chain'].map((c) => h('th', { scope: 'col' }, c)),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        events.map((e) => {
-          const ok = bad === null || e.seq < bad;
-          return h(
-            'tr',
-            null,
-            h('td', null, String(e.seq)),
-            h('td', null, h('code', null, e.type)),
-            h('td', null, e.actor),
-            h('td', null, time(e.created_at)),
-            h('td', { class: 'mono', title: `prev ${e.prev_hash}` }, `${e.hash.slice(0, 12)}…`),
-            h('td', null, h('span', { class: `badge ${ok ? 'ok' : 'bad'}` }, ok ? 'verified' : 'invalid')),
-          );
-        }),
-      ),
+          h('td', null, String(e.seq)),
+          h('td', null, h('code', null, e.type)),
+          h('td', null, e.actor),
+          h('td', null, time(e.created_at)),
+          h('td', { class: 'mono', title: `prev ${e.prev_hash}` }, `${e.hash.slice(0, 12)}…`),
+          h('td', null, h('span', { class: `badge ${ok ? 'ok' : 'bad'}` }, ok ? 'verified' : 'invalid')),
+        );
+      }),
     ),
   ];
 }

@@ -1,5 +1,5 @@
 import { ApiError, get } from '../api.js';
-import { ageSeconds, duration, h, link, replace, time } from '../dom.js';
+import { ageSeconds, duration, h, link, replace, table, time } from '../dom.js';
 
 const REFRESH_MS = 3_000;
 
@@ -144,33 +144,20 @@ function drill(d) {
 /** @param {any[]} alerts */
 function alertTable(alerts) {
   if (!alerts.length) return h('p', { class: 'muted', id: 'no-alerts' }, 'No alert is firing.');
-  return h(
-    'table',
-    { id: 'alerts' },
-    h('caption', { class: 'visually-hidden' }, 'Firing alerts'),
-    h(
-      'thead',
-      null,
+  return table(
+    'Firing alerts',
+    ['Alert', 'State', 'Severity', 'Since', 'Runbook'],
+    alerts.map((a) =>
       h(
         'tr',
         null,
-        ['Alert', 'State', 'Severity', 'Since', 'Runbook'].map((c) => h('th', { scope: 'col' }, c)),
+        h('td', null, h('code', null, a.name ?? a.alertname ?? '?')),
+        h('td', null, h('span', { class: `badge ${a.state === 'firing' ? 'bad' : 'ok'}` }, a.state ?? '?')),
+        h('td', null, a.severity ?? '—'),
+        h('td', null, (a.since ?? a.starts_at) ? time(a.since ?? a.starts_at) : '—'),
+        h('td', null, a.runbook_url ? link(a.runbook_url, 'runbook') : '—'),
       ),
     ),
-    h(
-      'tbody',
-      null,
-      alerts.map((a) =>
-        h(
-          'tr',
-          null,
-          h('td', null, h('code', null, a.name ?? a.alertname ?? '?')),
-          h('td', null, h('span', { class: `badge ${a.state === 'firing' ? 'bad' : 'ok'}` }, a.state ?? '?')),
-          h('td', null, a.severity ?? '—'),
-          h('td', null, (a.since ?? a.starts_at) ? time(a.since ?? a.starts_at) : '—'),
-          h('td', null, a.runbook_url ? link(a.runbook_url, 'runbook') : '—'),
-        ),
-      ),
-    ),
+    { id: 'alerts' },
   );
 }

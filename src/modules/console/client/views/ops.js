@@ -1,5 +1,5 @@
 import { ApiError, api, get } from '../api.js';
-import { duration, h, replace, time } from '../dom.js';
+import { duration, h, replace, table, time } from '../dom.js';
 
 const REFRESH_MS = 5_000;
 
@@ -108,60 +108,44 @@ export async function renderOps({ root, me }) {
   function drawFlags(items, provider) {
     replace(
       flagsBox,
-      h(
-        'table',
-        null,
-        h('caption', { class: 'visually-hidden' }, `Flags (provider ${provider})`),
-        h(
-          'thead',
-          null,
-          h(
+      table(
+        `Flags (provider ${provider})`,
+        ['Flag', 'What it does', 'For your tenant', 'Your value', 'Global', ''],
+        items.map((f) => {
+          const on = f.effective;
+          const next = !on;
+          const label = `Turn ${next ? 'on' : 'off'}`;
+          return h(
             'tr',
-            null,
-            ['Flag', 'What it does', 'For your tenant', 'Your value', 'Global', ''].map((c) =>
-              h('th', { scope: 'col' }, c),
+            { dataset: { flag: f.name } },
+            h('th', { scope: 'row' }, h('code', null, f.name)),
+            h('td', null, f.description),
+            h(
+              'td',
+              null,
+              h(
+                'span',
+                { class: `badge ${f.kind === 'kill_switch' ? (on ? 'bad' : 'ok') : on ? 'ok' : 'warn'}` },
+                on ? 'on' : 'off',
+              ),
             ),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          items.map((f) => {
-            const on = f.effective;
-            const next = !on;
-            const label = `Turn ${next ? 'on' : 'off'}`;
-            return h(
-              'tr',
-              { dataset: { flag: f.name } },
-              h('th', { scope: 'row' }, h('code', null, f.name)),
-              h('td', null, f.description),
+            h('td', null, f.tenant_value === null ? 'not set' : f.tenant_value ? 'on' : 'off'),
+            h('td', null, f.global_value ? 'on' : 'off'),
+            h(
+              'td',
+              null,
               h(
-                'td',
-                null,
-                h(
-                  'span',
-                  { class: `badge ${f.kind === 'kill_switch' ? (on ? 'bad' : 'ok') : on ? 'ok' : 'warn'}` },
-                  on ? 'on' : 'off',
-                ),
+                'button',
+                {
+                  type: 'button',
+                  'aria-label': `${label} ${f.name} for ${me.tenant}`,
+                  onclick: () => confirmFlip(f, next),
+                },
+                label,
               ),
-              h('td', null, f.tenant_value === null ? 'not set' : f.tenant_value ? 'on' : 'off'),
-              h('td', null, f.global_value ? 'on' : 'off'),
-              h(
-                'td',
-                null,
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    'aria-label': `${label} ${f.name} for ${me.tenant}`,
-                    onclick: () => confirmFlip(f, next),
-                  },
-                  label,
-                ),
-              ),
-            );
-          }),
-        ),
+            ),
+          );
+        }),
       ),
     );
   }
@@ -233,49 +217,33 @@ export async function renderOps({ root, me }) {
         { class: 'muted' },
         `${dead.total} dead letter(s). Replaying queues the action again through the outbox; fix the cause first.`,
       ),
-      h(
-        'table',
-        null,
-        h('caption', { class: 'visually-hidden' }, 'Dead letters'),
-        h(
-          'thead',
-          null,
+      table(
+        'Dead letters',
+        ['Job', 'Action', 'Attempts', 'Why it failed', 'Failed at', ''],
+        dead.items.map((d) =>
           h(
             'tr',
-            null,
-            ['Job', 'Action', 'Attempts', 'Why it failed', 'Failed at', ''].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          dead.items.map((d) =>
+            { dataset: { job: d.job_id } },
+            h('td', { class: 'mono' }, d.job_id),
             h(
-              'tr',
-              { dataset: { job: d.job_id } },
-              h('td', { class: 'mono' }, d.job_id),
+              'td',
+              null,
+              h('a', { href: `#/actions/${d.action_id}`, class: 'mono' }, d.action_id.slice(0, 8)),
+            ),
+            h('td', null, String(d.attempts)),
+            h('td', null, d.failed_reason),
+            h('td', null, d.failed_at ? time(d.failed_at) : '—'),
+            h(
+              'td',
+              null,
               h(
-                'td',
-                null,
-                h('a', { href: `#/actions/${d.action_id}`, class: 'mono' }, d.action_id.slice(0, 8)),
-              ),
-              h('td', null, String(d.attempts)),
-              h('td', null, d.failed_reason),
-              h('td', null, d.failed_at ? time(d.failed_at) : '—'),
-              h(
-                'td',
-                null,
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    'aria-label': `Replay dead letter ${d.job_id}`,
-                    onclick: () => replay(d),
-                  },
-                  'Replay',
-                ),
+                'button',
+                {
+                  type: 'button',
+                  'aria-label': `Replay dead letter ${d.job_id}`,
+                  onclick: () => replay(d),
+                },
+                'Replay',
               ),
             ),
           ),
