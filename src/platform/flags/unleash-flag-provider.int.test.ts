@@ -214,6 +214,11 @@ describe('unleash flag provider (real Unleash server)', () => {
     );
     expect(states).toHaveLength(3);
 
+    // Unset: tenant c has no value of its own any more and follows the global value again.
+    await writer.unset(flag, { tenantId: c });
+    await eventually(() => other.isEnabled(flag, { tenantId: c }), 'c follows the global value');
+    expect((await admin.readModel(flag))?.tenantsOff).toEqual([]);
+
     // Back to the seed state: global off, and the overrides stay as recorded.
     await writer.set(flag, false);
     await writer.set(flag, false, { tenantId: a });
