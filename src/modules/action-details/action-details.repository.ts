@@ -1,7 +1,6 @@
 import type { Queryable } from '../../platform/db.ts';
 
 export interface TimelineRow {
-  seq: number;
   type: string;
   actor: string;
   data: Record<string, unknown>;
@@ -15,9 +14,11 @@ export async function listActionEvents(
   limit: number,
 ): Promise<TimelineRow[]> {
   const { rows } = await db.query<TimelineRow>(
-    `SELECT seq::int AS seq, type, actor, data, created_at
+    // By id, the order events were recorded in: an event gets its seq only once the
+    // chainer has linked it, after commit.
+    `SELECT type, actor, data, created_at
        FROM audit_events WHERE tenant_id = $1 AND action_id = $2
-      ORDER BY seq LIMIT $3`,
+      ORDER BY id LIMIT $3`,
     [tenantId, actionId, limit],
   );
   return rows;
