@@ -3,7 +3,7 @@ import type { Pool } from '../../platform/db.ts';
 import { ForbiddenError, NotFoundError } from '../../platform/errors.ts';
 import type { FlagProvider } from '../../platform/flags/flag-provider.ts';
 import type { Principal } from '../auth/auth.repository.ts';
-import type { DlqService, DeadLetter, ReplayResult } from '../dlq/dlq.service.ts';
+import type { ReplayResult } from '../dlq/dlq.service.ts';
 import type { FlagsService } from '../flags/flags.service.ts';
 import type { ExecuteJobPayload } from '../execution/execution.jobs.ts';
 import { readTenantBacklog, readTrafficByTool, type TrafficCounts } from './ops.repository.ts';
@@ -41,6 +41,22 @@ export interface BlastRadius {
   if_disabled: string;
 }
 
+export interface TenantDeadLetter {
+  job_id: string;
+  action_id: string;
+  attempts: number;
+  failed_reason: string;
+  failed_at: string | null;
+}
+
+// The dead-letter service as the ops API needs it: one tenant's letters only. The wiring
+// adapts the service the CLI uses (src/wiring/console.ts); a letter of another tenant is
+// reported as missing.
+export interface TenantDeadLetters {
+  list(tenantId: string, limit: number): Promise<{ items: TenantDeadLetter[]; total: number }>;
+  replay(tenantId: string, jobId: string, actor: string): Promise<ReplayResult>;
+}
+
 export interface FlagView {
   name: string;
   kind: 'kill_switch' | 'rollout_gate';
@@ -58,11 +74,11 @@ export interface FlagView {
 // global brake an operator has pulled.
 export function createOpsService(deps: {
   pool: Pool;
-  queue: Pick<Queue<ExecuteJobPayload>, 'getJobCounts' | 'getJobs' | 'getJob'>;
+  queue: Pick<Queue<ExecuteJobPayload>, 'getJobCounts' | 'getJobs'>;
   breakers: () => BreakerView[];
   flags: Pick<FlagProvider, 'isEnabled' | 'list' | 'kind'>;
   flagsService: Pick<FlagsService, 'set' | 'clear'>;
-  dlq: Pick<DlqService, 'list' | 'replay'>;
+  deadLetters: TenantDeadLetters;
   toolNames: () => readonly string[];
 }) {
   const tenantFlags = () => [
@@ -70,10 +86,6 @@ export function createOpsService(deps: {
     'auto-approve',
     ...deps.toolNames().map((t) => `kill-switch.${t}`),
   ];
-
-  async function tenantDeadLetters(tenantId: string): Promise<DeadLetter[]> {
-    return (await deps.dlq.list(1_000)).filter((d) => d.tenant_id === tenantId);
-  }
 
   async function overview(principal: Principal): Promise<OpsOverview> {
     const [counts, oldest, backlog, globalOutbox] = await Promise.all([
@@ -192,20 +204,11 @@ export function createOpsService(deps: {
     return flagView(principal, name, values, byTool);
   }
 
-  async function listDeadLetters(principal: Principal, limit: number) {
-    const items = await tenantDeadLetters(principal.tenantId);
-    return {
-      items: items.slice(0, limit).map(({ tenant_id: _tenant, ...item }) => item),
-      total: items.length,
-    };
-  }
+  const listDeadLetters = (principal: Principal, limit: number) =>
+    deps.deadLetters.list(principal.tenantId, limit);
 
-  // Another tenant's dead letter answers 404, like any other object of another tenant.
-  async function replayDeadLetter(principal: Principal, jobId: string): Promise<ReplayResult> {
-    const job = await deps.queue.getJob(jobId);
-    if (!job?.data || job.data.tenant_id !== principal.tenantId) throw new NotFoundError('dead letter');
-    return deps.dlq.replay(jobId, `key:${principal.keyId}`);
-  }
+  const replayDeadLetter = (principal: Principal, jobId: string): Promise<ReplayResult> =>
+    deps.deadLetters.replay(principal.tenantId, jobId, `key:${principal.keyId}`);
 
   return { overview, listFlags, setFlag, listDeadLetters, replayDeadLetter };
 }
