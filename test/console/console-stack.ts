@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -33,6 +35,7 @@ export interface Tenant {
 export async function startConsoleStack(): Promise<ConsoleStack> {
   const db = await createTestDatabase();
   const moderationPort = await freePort();
+  const collector = await startTraceSink();
   const env = testEnv(db.url, {
     LOG_LEVEL: 'info',
     MODERATION_PORT: String(moderationPort),
@@ -41,6 +44,11 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
     MODERATION_TIMEOUT_MS: '2000',
     // Nor shed load because a start-up on a busy machine blocked the loop for a second.
     MAX_EVENT_LOOP_DELAY_MS: '10000',
+    // Every request traced, to a sink standing in for the collector, so actions carry a
+    // trace id for the console to link to the trace UI.
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+    OTEL_TRACES_SAMPLER_ARG: '1',
+    TRACE_UI_URL: 'http://127.0.0.1:16686/trace/{trace_id}',
   });
   const child: ChildService = startChildService('all', env);
   let baseUrl: string;
@@ -49,6 +57,7 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
   } catch (err) {
     child.kill('SIGKILL');
     await db.drop();
+    collector.server.close();
     throw err;
   }
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -76,8 +85,20 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
       child.kill('SIGTERM');
       await child.exited;
       await db.drop();
+      collector.server.closeAllConnections();
+      collector.server.close();
     },
   };
+}
+
+// Accepts OTLP exports and drops them: the collector is outside the system under test.
+async function startTraceSink(): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 export interface ActionJson {

@@ -347,6 +347,11 @@ describe.skipIf(!hasChromium)('console in a real browser', { timeout: 180_000 },
     expect(detail.api_bytes).toBeGreaterThan(0);
     expect(await page.locator('#chain-state').textContent()).toContain('Hash chain verified');
     expect(await page.locator('.timeline').textContent()).toContain('action.replayed');
+    const traceId = (await page.locator('#trace-id').textContent()) ?? '';
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(await page.getByRole('link', { name: 'open in the trace UI' }).getAttribute('href')).toBe(
+      `http://127.0.0.1:16686/trace/${traceId}`,
+    );
     await shot(page, 'action-detail');
     await expectAccessible(page);
   });

@@ -2,29 +2,31 @@ import { ApiError, get } from '../api.js';
 import { h, link, replace, table, time } from '../dom.js';
 import { argumentFields, contextSections, reasonList, statusBadge } from './proposal.js';
 
+/** @param {unknown} err */
+function missingAsNull(err) {
+  if (err instanceof ApiError && err.status === 404) return null;
+  throw err;
+}
+
 /** @param {import('../app.js').ViewContext} ctx */
 export async function renderAction({ root, me, params }) {
   const id = /** @type {string} */ (params[0]);
   const isAdmin = me.role === 'admin';
-  let action;
-  try {
-    action = await get(`/v1/actions/${id}`);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      replace(
-        root,
-        h('h1', null, 'Action not found'),
-        h('p', null, 'No action with that id exists in your tenant.'),
-      );
-      return;
-    }
-    throw err;
-  }
-  const [details, audit, verification] = await Promise.all([
-    get(`/v1/actions/${id}/details`),
+  // One round trip: the four reads go out together.
+  const [action, details, audit, verification] = await Promise.all([
+    get(`/v1/actions/${id}`).catch(missingAsNull),
+    get(`/v1/actions/${id}/details`).catch(missingAsNull),
     isAdmin ? get(`/v1/audit?action_id=${id}&limit=100`) : null,
     isAdmin ? get('/v1/audit/verify') : null,
   ]);
+  if (!action || !details) {
+    replace(
+      root,
+      h('h1', null, 'Action not found'),
+      h('p', null, 'No action with that id exists in your tenant.'),
+    );
+    return;
+  }
 
   replace(
     root,
