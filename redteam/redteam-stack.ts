@@ -3,13 +3,13 @@
 // its own), on a database created and migrated for this run alone and dropped after it.
 
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { buildContainer, type Container, type ContainerOptions } from '../src/container.ts';
 import { loadConfig, type Config } from '../src/platform/config.ts';
 import { quoteIdentifier, withDatabase } from '../src/platform/db.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { ensureDatabase, migrate } from '../src/platform/migrator.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 
 export interface RedteamScriptStack {
   app: Awaited<ReturnType<Container['createApi']>>;
@@ -89,15 +89,4 @@ async function dropDatabase(serverUrl: string, name: string): Promise<void> {
   } finally {
     await admin.end();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,30 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import {
-  authHeaders,
-  createKey,
-  startTestStack,
-  testEnv,
-  waitFor,
-  type TestStack,
-} from './helpers/test-env.ts';
+import { testEnv, waitFor } from './helpers/test-env.ts';
+import { noteBody } from './helpers/api-client.ts';
 import { startChildService, type ChildService } from './helpers/child-service.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 // Real faults against real processes: the API runs in this process without a worker or
 // relay; workers run as child processes that we SIGKILL at the worst moment.
 describe('crash safety', () => {
-  let stack: TestStack;
-  let agent: string;
   let env: Record<string, string>;
   const children: ChildService[] = [];
   const proxies: TcpProxy[] = [];
+  const { stack, api, ids } = useTestStack(
+    {},
+    {
+      agent: ['acme', 'agent'],
+    },
+  );
+  const { agent } = ids;
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    agent = await createKey(stack, 'acme', 'agent');
     env = testEnv(stack.databaseUrl, {
       REDIS_PREFIX: stack.config.redisPrefix,
       LOG_LEVEL: 'info',
@@ -40,24 +37,9 @@ describe('crash safety', () => {
     }
     for (const proxy of proxies.splice(0)) await proxy.close();
   });
-  afterAll(async () => stack?.close());
 
-  const propose = async (title: string) => {
-    const response = await stack.app.inject({
-      method: 'POST',
-      url: '/v1/actions',
-      headers: authHeaders(agent, randomUUID()),
-      payload: { tool: 'notes.create', arguments: { title, body: 'crash test' }, user_id: 'u1' },
-    });
-    expect(response.statusCode).toBe(201);
-    return response.json().id as string;
-  };
-  const actionRow = async (id: string) =>
-    (await stack.container.pool.query('SELECT status, attempts FROM actions WHERE id = $1', [id]))
-      .rows[0] as {
-      status: string;
-      attempts: number;
-    };
+  const propose = async (title: string) => (await api.created(agent.key, noteBody(title))).id;
+  const { actionRow } = api;
   const notes = async (id: string) =>
     (
       await stack.container.pool.query('SELECT count(*)::int AS n FROM sandbox_notes WHERE action_id = $1', [
@@ -115,10 +97,10 @@ describe('crash safety', () => {
       id,
     ]);
     expect(pending.rows[0].published_at).toBeNull();
-    expect((await actionRow(id)).status).toBe('queued');
+    expect((await actionRow(id))!.status).toBe('queued');
 
     worker();
-    await waitFor(async () => (await actionRow(id)).status === 'succeeded', {
+    await waitFor(async () => (await actionRow(id))!.status === 'succeeded', {
       what: 'the action to succeed after restart',
     });
     expect(await notes(id)).toBe(1);
@@ -136,7 +118,7 @@ describe('crash safety', () => {
     let id: string;
     try {
       id = await propose('survives a worker crash');
-      await waitFor(async () => (await actionRow(id)).status === 'running', { what: 'the job to start' });
+      await waitFor(async () => (await actionRow(id))!.status === 'running', { what: 'the job to start' });
       first.kill('SIGKILL');
       await first.exited;
     } finally {
@@ -145,12 +127,12 @@ describe('crash safety', () => {
     }
 
     worker();
-    await waitFor(async () => (await actionRow(id)).status === 'succeeded', {
+    await waitFor(async () => (await actionRow(id))!.status === 'succeeded', {
       timeoutMs: 20_000,
       what: 'the stalled job to be retried',
     });
     expect(await notes(id)).toBe(1);
-    expect((await actionRow(id)).attempts).toBe(2);
+    expect((await actionRow(id))!.attempts).toBe(2);
   });
 
   it('when SIGTERM arrives, then readiness turns 503, the process drains and exits 0', async () => {

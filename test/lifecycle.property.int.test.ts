@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/platform/canonical-json.ts';
-import { startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
-import {
-  createApiClient,
-  createIdentity,
-  DEFAULT_POLICY_BODY,
-  type ActionJson,
-  type Identity,
-} from './helpers/api-client.ts';
+import { waitFor } from './helpers/test-env.ts';
+import { createIdentity, DEFAULT_POLICY_BODY, type ActionJson, type Identity } from './helpers/api-client.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 // Model-based test of the whole lifecycle: random sequences of proposals (with reused
 // idempotency keys), reviews, reports, resets, flag flips and reads run against one real
@@ -201,16 +196,9 @@ const FATE_BY_OUTCOME: Record<string, Fate> = { allow: 'allowed', review: 'pendi
 const EXECUTED: readonly Fate[] = ['allowed', 'approved'];
 
 describe('action lifecycle (model-based property)', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
+  const { stack, api } = useTestStack({ worker: true });
   let run = 0;
   const findings: string[] = [];
-
-  beforeAll(async () => {
-    stack = await startTestStack({ worker: true });
-    api = createApiClient(stack);
-  });
-  afterAll(async () => stack?.close());
 
   async function newTenant() {
     const slug = `prop-${(run += 1)}-${randomUUID().slice(0, 8)}`;

@@ -1,27 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, createKey, startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './helpers/test-env.ts';
+import { noteBody } from './helpers/api-client.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 // Load shedding on a really saturated event loop: a synchronous busy loop stands in for a
 // CPU-bound burst, and the next requests must be refused fast with 503 overloaded while
 // liveness keeps answering.
 describe('load shedding', () => {
-  let stack: TestStack;
-  let agent: string;
+  const { stack, api, ids } = useTestStack(
+    { env: { MAX_EVENT_LOOP_DELAY_MS: '50' } },
+    {
+      agent: ['shed', 'agent'],
+    },
+  );
+  const { agent } = ids;
 
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { MAX_EVENT_LOOP_DELAY_MS: '50' } });
-    agent = await createKey(stack, 'shed', 'agent');
-  });
-  afterAll(async () => stack?.close());
-
-  const propose = () =>
-    stack.app.inject({
-      method: 'POST',
-      url: '/v1/actions',
-      headers: authHeaders(agent, randomUUID()),
-      payload: { tool: 'notes.create', arguments: { title: 't', body: 'b' }, user_id: 'u' },
-    });
+  const propose = () => api.propose(agent.key, noteBody());
 
   const blockEventLoop = (ms: number) => {
     const until = Date.now() + ms;

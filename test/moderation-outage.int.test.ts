@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '../src/container.ts';
-import { authHeaders, createKey, startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
+import { waitFor } from './helpers/test-env.ts';
+import { noteBody } from './helpers/api-client.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 // The moderation dependency failing and recovering, through the public API and /metrics:
 // verdicts while it is up, fail closed (review) while it is down, the circuit breaker
@@ -28,8 +29,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('moderation outage: fail closed, breaker open, recovery', () => {
-  let stack: TestStack;
-  let agent: string;
   let moderation: ModerationApp | undefined;
   // When the breaker was first seen open; the tests below are one scenario, in order.
   let openedAt = 0;
@@ -42,9 +41,8 @@ describe('moderation outage: fail closed, breaker open, recovery', () => {
     await moderation?.close();
     moderation = undefined;
   };
-
-  beforeAll(async () => {
-    stack = await startTestStack({
+  const { stack, api, ids } = useTestStack(
+    {
       moderation: false,
       env: {
         MODERATION_TIMEOUT_MS: String(TIMEOUT_MS),
@@ -52,25 +50,22 @@ describe('moderation outage: fail closed, breaker open, recovery', () => {
         MODERATION_BREAKER_ERROR_PERCENT: '50',
         MODERATION_BREAKER_RESET_MS: String(RESET_MS),
       },
-    });
-    agent = await createKey(stack, 'acme', 'agent');
+    },
+    {
+      agent: ['acme', 'agent'],
+    },
+  );
+  const { agent } = ids;
+
+  beforeAll(async () => {
     await startModeration();
   });
   afterAll(async () => {
     await stopModeration();
-    await stack?.close();
+    await stack.close();
   });
 
-  const propose = async (body: string) => {
-    const response = await stack.app.inject({
-      method: 'POST',
-      url: '/v1/actions',
-      headers: authHeaders(agent, randomUUID()),
-      payload: { tool: 'notes.create', arguments: { title: 'Weekly note', body }, user_id: 'user-1' },
-    });
-    expect(response.statusCode).toBe(201);
-    return response.json();
-  };
+  const propose = (body: string) => api.created(agent.key, noteBody('Weekly note', 'user-1', body));
   const codes = (action: { decision: { reasons: Array<{ code: string }> } }) =>
     action.decision.reasons.map((r) => r.code);
   const metrics = async () => (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
@@ -94,7 +89,7 @@ describe('moderation outage: fail closed, breaker open, recovery', () => {
     const threat = await propose(THREAT);
     expect(threat.status).toBe('denied');
     expect(codes(threat)).toEqual(['moderation_flagged']);
-    expect(threat.decision.reasons[0].message).toContain('violence');
+    expect(threat.decision.reasons[0]!.message).toContain('violence');
 
     expect(await breakerState()).toBe(0);
     expect(await calls('success')).toBeGreaterThanOrEqual(2);
@@ -123,7 +118,7 @@ describe('moderation outage: fail closed, breaker open, recovery', () => {
       const action = await propose(BENIGN);
       expect(action.status).toBe('pending_review');
       expect(codes(action)).toEqual(['moderation_unavailable']);
-      expect(action.decision.reasons[0].message).toContain('circuit breaker is open');
+      expect(action.decision.reasons[0]!.message).toContain('circuit breaker is open');
     }
     // The breaker answered without calling the service: five rejections, each within a
     // hundredth of the timeout, read from the dependency histogram rather than a wall clock.

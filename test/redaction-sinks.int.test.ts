@@ -1,15 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  authHeaders,
-  createKey,
-  createLogCapture,
-  startTestStack,
-  waitFor,
-  type TestStack,
-} from './helpers/test-env.ts';
+import { createLogCapture, waitFor } from './helpers/test-env.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 // Personal data and secrets must not leave through any of the three sinks: the action
 // result (stored and returned), the service's logs, and the exported spans. The spans are
@@ -42,22 +35,11 @@ const PAGES: Record<string, { type: string; body: string }> = {
 };
 
 describe('redaction of results and logs', () => {
-  let stack: TestStack;
-  let server: http.Server;
+  let server: http.Server | undefined;
   let origin: string;
-  let agent: string;
   const logs = createLogCapture();
-
-  beforeAll(async () => {
-    server = http.createServer((request, response) => {
-      const page = PAGES[request.url ?? ''];
-      if (!page) return void response.writeHead(404).end();
-      response.writeHead(200, { 'content-type': page.type }).end(page.body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://pages.test:${(server.address() as AddressInfo).port}`;
-
-    stack = await startTestStack({
+  const { stack, api, ids } = useTestStack(
+    {
       worker: true,
       logDestination: logs.destination,
       env: { LOG_LEVEL: 'debug', FETCH_ALLOW_PRIVATE_CIDRS: '127.0.0.1/32', WORKER_MAX_ATTEMPTS: '1' },
@@ -65,40 +47,36 @@ describe('redaction of results and logs', () => {
         if (host === 'pages.test') return [{ address: '127.0.0.1', family: 4 }];
         throw new Error(`no test address for ${host}`);
       },
+    },
+    { agent: ['acme', 'agent'], admin: ['acme', 'admin'] },
+  );
+  const { agent } = ids;
+
+  beforeAll(async () => {
+    const pages = http.createServer((request, response) => {
+      const page = PAGES[request.url ?? ''];
+      if (!page) return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': page.type }).end(page.body);
     });
-    agent = await createKey(stack, 'acme', 'agent');
-    const admin = await createKey(stack, 'acme', 'admin');
-    const policy = await stack.app.inject({
-      method: 'PUT',
-      url: '/v1/policy',
-      headers: authHeaders(admin),
-      payload: {
-        email_allowed_domains: ['acme.test'],
-        fetch_allowed_hosts: ['pages.test'],
-        refund_review_above_cents: 5000,
-        rate_limit_per_user_per_minute: 600,
-      },
+    server = pages;
+    await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
+    origin = `http://pages.test:${(pages.address() as AddressInfo).port}`;
+    await api.setPolicy(ids.admin.key, {
+      email_allowed_domains: ['acme.test'],
+      fetch_allowed_hosts: ['pages.test'],
+      rate_limit_per_user_per_minute: 600,
     });
-    expect(policy.statusCode).toBe(200);
   });
   afterAll(async () => {
-    await stack?.close();
+    await stack.close();
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  const propose = (body: object, key = agent) =>
-    stack.app.inject({
-      method: 'POST',
-      url: '/v1/actions',
-      headers: authHeaders(key, randomUUID()),
-      payload: body,
-    });
-  const read = (id: string) =>
-    stack.app.inject({ method: 'GET', url: `/v1/actions/${id}`, headers: authHeaders(agent) });
+  const propose = (body: object, key = agent.key) => api.propose(key, body);
   const settled = (id: string) =>
     waitFor(
       async () => {
-        const current = (await read(id)).json();
+        const current = await api.read(agent.key, id);
         return ['succeeded', 'failed'].includes(current.status) ? current : undefined;
       },
       { what: `action ${id} to finish` },
@@ -125,8 +103,8 @@ describe('redaction of results and logs', () => {
     it('when a fetched page holds an external email, a card, a phone number and an access key, then the returned and stored result mask all four and keep the tenant address', async () => {
       const done = await fetchPage('/contacts');
       expect(done.status).toBe('succeeded');
-      expect(done.result.status).toBe(200);
-      const body: string = done.result.body;
+      expect(done.result!.status).toBe(200);
+      const body = String(done.result!.body);
 
       expect(body).toContain('[REDACTED_EMAIL]');
       expect(body).toContain('[REDACTED_CARD]');
@@ -138,14 +116,14 @@ describe('redaction of results and logs', () => {
       for (const text of [JSON.stringify(done.result), stored]) {
         for (const raw of [EXTERNAL_EMAIL, CARD, PHONE, AWS_KEY]) expect(text).not.toContain(raw);
       }
-      expect(done.result.injection_flagged).toBe(false);
+      expect(done.result!.injection_flagged).toBe(false);
     });
 
     it('when a fetched page tells the assistant to ignore its instructions, then the result is flagged as an injection', async () => {
       const done = await fetchPage('/injected');
       expect(done.status).toBe('succeeded');
-      expect(done.result.injection_flagged).toBe(true);
-      expect(done.result.injection_families).toContain('instruction_override');
+      expect(done.result!.injection_flagged).toBe(true);
+      expect(done.result!.injection_families).toContain('instruction_override');
     });
   });
 
@@ -172,7 +150,7 @@ describe('redaction of results and logs', () => {
       // Server-controlled text in a tool error, which the worker logs when it dead-letters the job.
       const binary = await fetchPage('/binary');
       expect(binary.status).toBe('failed');
-      expect(binary.error.code).toBe('content_type_not_allowed');
+      expect(binary.error!.code).toBe('content_type_not_allowed');
       // A key the service does not know, sent as a credential.
       const rejected = await propose(
         { tool: 'notes.create', arguments: { title: 't', body: '' }, user_id: 'u1' },
@@ -190,7 +168,7 @@ describe('redaction of results and logs', () => {
       expect(String(deadLetter.reason)).toContain('[REDACTED_SECRET]');
 
       const all = logs.lines.join('\n');
-      for (const secret of [agent, unknownKey, AWS_KEY, GITHUB_TOKEN, EXTERNAL_EMAIL]) {
+      for (const secret of [agent.key, unknownKey, AWS_KEY, GITHUB_TOKEN, EXTERNAL_EMAIL]) {
         expect(all).not.toContain(secret);
       }
       expect(all).not.toMatch(/Bearer /);

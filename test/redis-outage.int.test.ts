@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
+import { waitFor } from './helpers/test-env.ts';
 import { startFlakyProxy, type FlakyProxy } from './helpers/flaky-proxy.ts';
-import { createApiClient, createIdentity, noteBody, type Identity } from './helpers/api-client.ts';
+import { createIdentity, noteBody } from './helpers/api-client.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 const PROPOSALS = 30;
 const SPACING_MS = 100;
@@ -12,27 +13,27 @@ const OUTAGE_MS = 2_000;
 // Postgres; once it is back, the outbox must deliver everything that piled up, once.
 describe('Redis outage', () => {
   let proxy: FlakyProxy;
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
+  const { stack, api, ids } = useTestStack(
+    async () => {
+      const redis = new URL(inject('redisUrl'));
+      const started = await startFlakyProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+      proxy = started;
+      return {
+        worker: true,
+        env: {
+          REDIS_URL: started.url(redis.pathname),
+          WORKER_LOCK_DURATION_MS: '2000',
+          WORKER_STALLED_INTERVAL_MS: '1000',
+        },
+      };
+    },
+    { agent: ['acme', 'agent'] },
+  );
+  const { agent } = ids;
 
-  beforeAll(async () => {
-    const redis = new URL(inject('redisUrl'));
-    proxy = await startFlakyProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
-    stack = await startTestStack({
-      worker: true,
-      env: {
-        REDIS_URL: proxy.url(redis.pathname),
-        WORKER_LOCK_DURATION_MS: '2000',
-        WORKER_STALLED_INTERVAL_MS: '1000',
-      },
-    });
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
-  });
   afterAll(async () => {
     await proxy?.accept();
-    await stack?.close();
+    await stack.close();
     await proxy?.close();
   });
 

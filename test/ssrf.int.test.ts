@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, createKey, startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
+import { waitFor } from './helpers/test-env.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 // SSRF through the public API: at decision time (POST /v1/actions) and again at execution
 // time, per redirect hop, against the address the connection is pinned to.
@@ -17,18 +18,43 @@ const LOCAL = '127.0.0.2';
 type Codes = string[];
 
 describe('SSRF protection for http.fetch', () => {
-  let stack: TestStack;
-  let server: http.Server;
+  let server: http.Server | undefined;
   let port: number;
-  // acme allowlists names only; ops also allowlists two addresses by literal, which must
-  // not exempt them from the address check.
-  let acme: string;
-  let ops: string;
   // Names resolved at decision time and again at execution time, by call count.
   const resolutions = new Map<string, number>();
+  // acme allowlists names only; ops also allowlists two addresses by literal, which must
+  // not exempt them from the address check.
+  const { stack, api, ids } = useTestStack(
+    {
+      worker: true,
+      env: { FETCH_ALLOW_PRIVATE_CIDRS: `${LOCAL}/32`, WORKER_MAX_ATTEMPTS: '1' },
+      resolveHost: async (host) => {
+        const call = (resolutions.get(host) ?? 0) + 1;
+        resolutions.set(host, call);
+        switch (host) {
+          case 'pages.test':
+            return [{ address: LOCAL, family: 4 }];
+          case 'internal.test':
+            return [{ address: '10.0.0.5', family: 4 }];
+          default:
+            // Public when the decision is made, the metadata address when the worker connects.
+            if (host.endsWith('.rebind.test'))
+              return [{ address: call === 1 ? '93.184.216.34' : '169.254.169.254', family: 4 }];
+            throw new Error(`no test address for ${host}`);
+        }
+      },
+    },
+    {
+      acme: ['acme', 'agent'],
+      ops: ['ops', 'agent'],
+      acmeAdmin: ['acme', 'admin'],
+      opsAdmin: ['ops', 'admin'],
+    },
+  );
+  const { acme, ops } = ids;
 
   beforeAll(async () => {
-    server = http.createServer((request, response) => {
+    const pages = http.createServer((request, response) => {
       switch (request.url) {
         case '/page':
           return void response.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
@@ -52,72 +78,30 @@ describe('SSRF protection for http.fetch', () => {
           return void response.writeHead(404).end();
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, LOCAL, resolve));
-    port = (server.address() as AddressInfo).port;
-
-    stack = await startTestStack({
-      worker: true,
-      env: { FETCH_ALLOW_PRIVATE_CIDRS: `${LOCAL}/32`, WORKER_MAX_ATTEMPTS: '1' },
-      resolveHost: async (host) => {
-        const call = (resolutions.get(host) ?? 0) + 1;
-        resolutions.set(host, call);
-        switch (host) {
-          case 'pages.test':
-            return [{ address: LOCAL, family: 4 }];
-          case 'internal.test':
-            return [{ address: '10.0.0.5', family: 4 }];
-          default:
-            // Public when the decision is made, the metadata address when the worker connects.
-            if (host.endsWith('.rebind.test'))
-              return [{ address: call === 1 ? '93.184.216.34' : '169.254.169.254', family: 4 }];
-            throw new Error(`no test address for ${host}`);
-        }
-      },
-    });
-    const policy = async (tenant: string, hosts: string[]) => {
-      const admin = await createKey(stack, tenant, 'admin');
-      const response = await stack.app.inject({
-        method: 'PUT',
-        url: '/v1/policy',
-        headers: authHeaders(admin),
-        payload: {
-          email_allowed_domains: [],
-          fetch_allowed_hosts: hosts,
-          refund_review_above_cents: 5000,
-          rate_limit_per_user_per_minute: 1000,
-        },
-      });
-      expect(response.statusCode).toBe(200);
-    };
+    await new Promise<void>((resolve) => pages.listen(0, LOCAL, resolve));
+    port = (pages.address() as AddressInfo).port;
+    server = pages;
     const names = ['pages.test', 'internal.test', '*.rebind.test'];
-    await policy('acme', names);
-    await policy('ops', [...names, '127.0.0.1', '169.254.169.254']);
-    acme = await createKey(stack, 'acme', 'agent');
-    ops = await createKey(stack, 'ops', 'agent');
+    const policy = { rate_limit_per_user_per_minute: 1000 };
+    await api.setPolicy(ids.acmeAdmin.key, { ...policy, fetch_allowed_hosts: names });
+    await api.setPolicy(ids.opsAdmin.key, {
+      ...policy,
+      fetch_allowed_hosts: [...names, '127.0.0.1', '169.254.169.254'],
+    });
   });
   afterAll(async () => {
-    await stack?.close();
+    await stack.close();
     await new Promise((resolve) => server?.close(resolve));
   });
 
-  const fetchAction = async (key: string, url: string) => {
-    const response = await stack.app.inject({
-      method: 'POST',
-      url: '/v1/actions',
-      headers: authHeaders(key, randomUUID()),
-      payload: { tool: 'http.fetch', arguments: { url }, user_id: 'user-1' },
-    });
-    expect(response.statusCode).toBe(201);
-    return response.json();
-  };
+  const fetchAction = (key: string, url: string) =>
+    api.created(key, { tool: 'http.fetch', arguments: { url }, user_id: 'user-1' });
   const codesOf = (action: { decision: { reasons: Array<{ code: string }> } }): Codes =>
     action.decision.reasons.map((r) => r.code).sort();
   const settled = (key: string, id: string) =>
     waitFor(
       async () => {
-        const current = (
-          await stack.app.inject({ method: 'GET', url: `/v1/actions/${id}`, headers: authHeaders(key) })
-        ).json();
+        const current = await api.read(key, id);
         return ['succeeded', 'failed'].includes(current.status) ? current : undefined;
       },
       { what: `action ${id} to finish` },
@@ -141,7 +125,7 @@ describe('SSRF protection for http.fetch', () => {
     it.each([...loopbackSpellings, 'http://169.254.169.254/latest/meta-data'])(
       'when the target %s is an internal address outside the policy, then it is denied with host_not_allowlisted and ssrf_blocked',
       async (url) => {
-        const action = await fetchAction(acme, url);
+        const action = await fetchAction(acme.key, url);
         expect(action.status).toBe('denied');
         expect(action.decision.outcome).toBe('deny');
         expect(codesOf(action)).toEqual(['host_not_allowlisted', 'ssrf_blocked']);
@@ -156,21 +140,21 @@ describe('SSRF protection for http.fetch', () => {
     ])(
       'when the policy allowlists the address of %s by literal, then it is still denied, with ssrf_blocked alone',
       async (url) => {
-        const action = await fetchAction(ops, url);
+        const action = await fetchAction(ops.key, url);
         expect(action.status).toBe('denied');
         expect(codesOf(action)).toEqual(['ssrf_blocked']);
       },
     );
 
     it('when an allowlisted name resolves to a private address, then it is denied with ssrf_blocked alone', async () => {
-      const action = await fetchAction(acme, 'http://internal.test/admin');
+      const action = await fetchAction(acme.key, 'http://internal.test/admin');
       expect(action.status).toBe('denied');
       expect(codesOf(action)).toEqual(['ssrf_blocked']);
-      expect(action.decision.reasons[0].message).toContain('private');
+      expect(action.decision.reasons[0]!.message).toContain('private');
     });
 
     it('when a name is not in the policy, then it is denied with host_not_allowlisted and never resolved', async () => {
-      const action = await fetchAction(acme, 'http://not-listed.test/');
+      const action = await fetchAction(acme.key, 'http://not-listed.test/');
       expect(codesOf(action)).toEqual(['host_not_allowlisted']);
       expect(resolutions.has('not-listed.test')).toBe(false);
     });
@@ -179,7 +163,7 @@ describe('SSRF protection for http.fetch', () => {
     // private by the time it runs (see the rebinding test below).
     it('when an allowlisted name resolves to a public address, then it is allowed', async () => {
       const host = rebindingName();
-      const action = await fetchAction(acme, `http://${host}/`);
+      const action = await fetchAction(acme.key, `http://${host}/`);
       expect(action.decision).toMatchObject({ outcome: 'allow', reasons: [] });
       expect(action.status).toBe('queued');
       expect(resolutions.get(host)).toBe(1);
@@ -188,55 +172,55 @@ describe('SSRF protection for http.fetch', () => {
 
   describe('at execution time', () => {
     it('when the allowed local server answers, then the page is fetched (the exemption works)', async () => {
-      const done = await executed(acme, `http://pages.test:${port}/page`);
+      const done = await executed(acme.key, `http://pages.test:${port}/page`);
       expect(done.status).toBe('succeeded');
       expect(done.result).toMatchObject({ status: 200, body: 'hello', truncated: false, redirects: 0 });
     });
 
     it('when a redirect stays on the allowed server, then it is followed', async () => {
-      const done = await executed(acme, `http://pages.test:${port}/to-page`);
+      const done = await executed(acme.key, `http://pages.test:${port}/to-page`);
       expect(done.status).toBe('succeeded');
       expect(done.result).toMatchObject({ body: 'hello', redirects: 1 });
     });
 
     it('when the allowed server redirects to the metadata address, then the action fails with ssrf_blocked', async () => {
-      const done = await executed(ops, `http://pages.test:${port}/to-metadata`);
+      const done = await executed(ops.key, `http://pages.test:${port}/to-metadata`);
       expect(done.status).toBe('failed');
-      expect(done.error.code).toBe('ssrf_blocked');
+      expect(done.error!.code).toBe('ssrf_blocked');
       expect(done.result).toBeNull();
     });
 
     it('when the allowed server redirects to an allowlisted name with a private address, then the action fails with ssrf_blocked', async () => {
-      const done = await executed(acme, `http://pages.test:${port}/to-internal`);
+      const done = await executed(acme.key, `http://pages.test:${port}/to-internal`);
       expect(done.status).toBe('failed');
-      expect(done.error.code).toBe('ssrf_blocked');
+      expect(done.error!.code).toBe('ssrf_blocked');
     });
 
     it('when the allowed server redirects to a host outside the policy, then the action fails with host_not_allowlisted', async () => {
-      const done = await executed(acme, `http://pages.test:${port}/to-unlisted`);
+      const done = await executed(acme.key, `http://pages.test:${port}/to-unlisted`);
       expect(done.status).toBe('failed');
-      expect(done.error.code).toBe('host_not_allowlisted');
+      expect(done.error!.code).toBe('host_not_allowlisted');
     });
 
     it('when a name resolved to a public address at decision time resolves to the metadata address at execution, then the action fails with ssrf_blocked', async () => {
       const host = rebindingName();
-      const done = await executed(acme, `http://${host}/`);
+      const done = await executed(acme.key, `http://${host}/`);
       expect(done.status).toBe('failed');
-      expect(done.error.code).toBe('ssrf_blocked');
+      expect(done.error!.code).toBe('ssrf_blocked');
       expect(resolutions.get(host)).toBe(2);
     });
 
     it('when the body is larger than the cap, then it is cut at the cap and marked truncated', async () => {
-      const done = await executed(acme, `http://pages.test:${port}/huge`);
+      const done = await executed(acme.key, `http://pages.test:${port}/huge`);
       expect(done.status).toBe('succeeded');
-      expect(done.result.truncated).toBe(true);
-      expect(done.result.body).toHaveLength(FETCH_BYTES_CAP);
+      expect(done.result!.truncated).toBe(true);
+      expect(done.result!.body).toHaveLength(FETCH_BYTES_CAP);
     });
 
     it('when the content type is not allowed, then the action fails with content_type_not_allowed', async () => {
-      const done = await executed(acme, `http://pages.test:${port}/binary`);
+      const done = await executed(acme.key, `http://pages.test:${port}/binary`);
       expect(done.status).toBe('failed');
-      expect(done.error.code).toBe('content_type_not_allowed');
+      expect(done.error!.code).toBe('content_type_not_allowed');
     });
   });
 });

@@ -1,16 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactText } from '../src/modules/safety/redaction.ts';
 import { createTelemetry, type Telemetry } from '../src/platform/telemetry.ts';
-import {
-  authHeaders,
-  createKey,
-  createLogCapture,
-  startTestStack,
-  waitFor,
-  type TestStack,
-} from './helpers/test-env.ts';
+import { createLogCapture, waitFor } from './helpers/test-env.ts';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 // Tracing end to end on the real stack: one trace from the HTTP request through the
 // decision stages and the database, across the outbox row and the BullMQ job, into the
@@ -35,66 +28,52 @@ const LEAKED_KEY = 'AKIAQ7ZK3M4N5P6R2T8W';
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
 
 describe('tracing across the request, the outbox and the worker', () => {
-  let stack: TestStack;
-  let telemetry: Telemetry;
-  let agent: string;
+  let telemetry: Telemetry | undefined;
   const exporter = new InMemorySpanExporter();
   const logs = createLogCapture();
+  const { stack, api, ids } = useTestStack(
+    () => {
+      telemetry = createTelemetry({
+        enabled: true,
+        exporter,
+        serviceName: 'airlock',
+        serviceVersion: 'test',
+        role: 'all',
+        sampleRatio: 1,
+        redact: (value) => redactText(value),
+      });
+      return {
+        worker: true,
+        telemetry,
+        logDestination: logs.destination,
+        env: { LOG_LEVEL: 'info', WORKER_MAX_ATTEMPTS: '1' },
+        resolveHost: async (host) => {
+          if (host === 'leaky.test')
+            throw new Error(`resolver for ${LEAKED_EMAIL} rejected credentials ${LEAKED_KEY}`);
+          throw new Error(`no test address for ${host}`);
+        },
+      };
+    },
+    { agent: ['acme', 'agent'], admin: ['acme', 'admin'] },
+  );
+  const { agent } = ids;
 
   beforeAll(async () => {
-    telemetry = createTelemetry({
-      enabled: true,
-      exporter,
-      serviceName: 'airlock',
-      serviceVersion: 'test',
-      role: 'all',
-      sampleRatio: 1,
-      redact: (value) => redactText(value),
+    await api.setPolicy(ids.admin.key, {
+      fetch_allowed_hosts: ['leaky.test'],
+      rate_limit_per_user_per_minute: 600,
     });
-    stack = await startTestStack({
-      worker: true,
-      telemetry,
-      logDestination: logs.destination,
-      env: { LOG_LEVEL: 'info', WORKER_MAX_ATTEMPTS: '1' },
-      resolveHost: async (host) => {
-        if (host === 'leaky.test')
-          throw new Error(`resolver for ${LEAKED_EMAIL} rejected credentials ${LEAKED_KEY}`);
-        throw new Error(`no test address for ${host}`);
-      },
-    });
-    agent = await createKey(stack, 'acme', 'agent');
-    const admin = await createKey(stack, 'acme', 'admin');
-    const policy = await stack.app.inject({
-      method: 'PUT',
-      url: '/v1/policy',
-      headers: authHeaders(admin),
-      payload: {
-        email_allowed_domains: [],
-        fetch_allowed_hosts: ['leaky.test'],
-        refund_review_above_cents: 5000,
-        rate_limit_per_user_per_minute: 600,
-      },
-    });
-    expect(policy.statusCode).toBe(200);
   });
   afterAll(async () => {
-    await stack?.close();
+    await stack.close();
     await telemetry?.shutdown();
   });
 
-  const propose = (body: object) =>
-    stack.app.inject({
-      method: 'POST',
-      url: '/v1/actions',
-      headers: authHeaders(agent, randomUUID()),
-      payload: body,
-    });
+  const propose = (body: object) => api.propose(agent.key, body);
   const settled = (id: string, status: string) =>
     waitFor(
       async () => {
-        const current = (
-          await stack.app.inject({ method: 'GET', url: `/v1/actions/${id}`, headers: authHeaders(agent) })
-        ).json();
+        const current = await api.read(agent.key, id);
         return current.status === status ? current : undefined;
       },
       { what: `action ${id} to be ${status}` },
@@ -228,7 +207,7 @@ describe('tracing across the request, the outbox and the worker', () => {
     const action = response.json();
     expect(action.decision.outcome).toBe('allow');
     const failed = await settled(action.id, 'failed');
-    expect(failed.error.code).toBe('dns_failure');
+    expect(failed.error!.code).toBe('dns_failure');
 
     const { job, spans } = await traceOf(String(response.headers['x-request-id']));
     const exported = JSON.stringify(

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, uniqueSuffix, waitFor } from '../../test/helpers/test-env.ts';
+import { freePort } from '../../test/helpers/free-port.ts';
+import { uniqueSuffix, waitFor } from '../../test/helpers/test-env.ts';
 import { EXECUTE_QUEUE } from '../modules/execution/execution.jobs.ts';
 import { queuePrefix } from './queue.ts';
 

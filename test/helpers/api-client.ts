@@ -4,6 +4,8 @@ import { authHeaders, waitFor, type TestStack } from './test-env.ts';
 type Stack = Pick<TestStack, 'app' | 'container'>;
 type Payload = Record<string, unknown>;
 
+export type Role = 'agent' | 'reviewer' | 'admin';
+
 export interface Identity {
   key: string;
   keyId: string;
@@ -14,7 +16,7 @@ export interface Identity {
 export async function createIdentity(
   stack: Stack,
   tenant: string,
-  role: 'agent' | 'reviewer' | 'admin',
+  role: Role,
   tools?: string[],
 ): Promise<Identity> {
   const created = await stack.container.auth.createKey({ tenant, role, tools });
@@ -22,9 +24,9 @@ export async function createIdentity(
   return { key: created.key, keyId: created.id, tenantId: principal.tenantId };
 }
 
-export const noteBody = (title = 'Groceries', userId = 'user-1') => ({
+export const noteBody = (title = 'Groceries', userId = 'user-1', body = 'eggs, milk') => ({
   tool: 'notes.create',
-  arguments: { title, body: 'eggs, milk' },
+  arguments: { title, body },
   user_id: userId,
 });
 
@@ -46,12 +48,13 @@ export const deleteBody = (path: string, userId = 'user-1') => ({
   user_id: userId,
 });
 
-// Thin wrappers over app.inject so each test reads as the HTTP calls it makes.
-export function createApiClient(stack: Stack) {
-  const { app, container } = stack;
+export type ApiClient = ReturnType<typeof createApiClient>;
 
+// Thin wrappers over app.inject so each test reads as the HTTP calls it makes. The stack is
+// read on every call, so a client made before the stack has started works once it has.
+export function createApiClient(stack: Stack) {
   const propose = (key: string, body: unknown, idempotencyKey: string | null = randomUUID()) =>
-    app.inject({
+    stack.app.inject({
       method: 'POST',
       url: '/v1/actions',
       headers: authHeaders(key, idempotencyKey ?? undefined),
@@ -59,10 +62,10 @@ export function createApiClient(stack: Stack) {
     });
 
   const get = (key: string | null, url: string) =>
-    app.inject({ method: 'GET', url, headers: key ? authHeaders(key) : {} });
+    stack.app.inject({ method: 'GET', url, headers: key ? authHeaders(key) : {} });
 
   const post = (key: string | null, url: string, payload: unknown) =>
-    app.inject({
+    stack.app.inject({
       method: 'POST',
       url,
       headers: key ? authHeaders(key) : { 'content-type': 'application/json' },
@@ -70,7 +73,7 @@ export function createApiClient(stack: Stack) {
     });
 
   const put = (key: string | null, url: string, payload: unknown) =>
-    app.inject({
+    stack.app.inject({
       method: 'PUT',
       url,
       headers: key ? authHeaders(key) : { 'content-type': 'application/json' },
@@ -88,9 +91,21 @@ export function createApiClient(stack: Stack) {
 
   const review = (key: string, actionId: string, body: unknown) => post(key, `/v1/reviews/${actionId}`, body);
 
+  // GET /v1/actions/{id} through the API (and so through the cache).
+  const read = async (key: string, id: string) => (await get(key, `/v1/actions/${id}`)).json() as ActionJson;
+
+  // Replaces the tenant's policy: the contract defaults plus the given changes.
+  const setPolicy = async (adminKey: string, changes: Record<string, unknown> = {}) => {
+    const response = await put(adminKey, '/v1/policy', { ...DEFAULT_POLICY_BODY, ...changes });
+    if (response.statusCode !== 200) {
+      throw new Error(`expected 200 from PUT /v1/policy, got ${response.statusCode}: ${response.body}`);
+    }
+    return response.json() as Record<string, unknown>;
+  };
+
   const actionRow = async (id: string) =>
     (
-      await container.pool.query<{ status: string; attempts: number; error: { code: string } | null }>(
+      await stack.container.pool.query<{ status: string; attempts: number; error: { code: string } | null }>(
         'SELECT status, attempts, error FROM actions WHERE id = $1',
         [id],
       )
@@ -107,9 +122,9 @@ export function createApiClient(stack: Stack) {
     );
 
   const count = async (sql: string, params: unknown[] = []) =>
-    (await container.pool.query<{ n: number }>(sql, params)).rows[0]!.n;
+    (await stack.container.pool.query<{ n: number }>(sql, params)).rows[0]!.n;
 
-  return { propose, get, post, put, created, review, actionRow, waitForStatus, count };
+  return { propose, get, post, put, created, review, read, setPolicy, actionRow, waitForStatus, count };
 }
 
 export interface ActionJson {

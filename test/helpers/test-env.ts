@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
@@ -8,6 +7,7 @@ import { buildContainer, type Container, type ContainerOptions } from '../../src
 import { createServiceLogger } from '../../src/wiring/observability.ts';
 import type { Telemetry } from '../../src/platform/telemetry.ts';
 import type { DestinationStream } from 'pino';
+import { freePort } from './free-port.ts';
 
 export const uniqueSuffix = () => `${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
 
@@ -72,25 +72,25 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+export interface TestStackOptions {
+  env?: Record<string, string>;
+  worker?: boolean;
+  // The moderation service runs on a port of its own, as in production; a test about its
+  // outage can leave it out.
+  moderation?: boolean;
+  resolveHost?: ContainerOptions['resolveHost'];
+  // Tracing on, e.g. with an in-memory exporter; off when not given. The service logger
+  // then carries trace and span ids, as in main.
+  telemetry?: Telemetry;
+  // Where the service logger writes (stdout when not given); LOG_LEVEL in env sets its level.
+  logDestination?: DestinationStream;
+  // The background audit chainer runs unless a test wants events left unlinked.
+  auditChainer?: boolean;
+}
+
 // The real app on a real database and Redis, called through inject(). The worker and
 // relay start only when asked, so tests can stop the world between commit and execution.
-export async function startTestStack(
-  options: {
-    env?: Record<string, string>;
-    worker?: boolean;
-    // The moderation service runs on a port of its own, as in production; a test about its
-    // outage can leave it out.
-    moderation?: boolean;
-    resolveHost?: ContainerOptions['resolveHost'];
-    // Tracing on, e.g. with an in-memory exporter; off when not given. The service logger
-    // then carries trace and span ids, as in main.
-    telemetry?: Telemetry;
-    // Where the service logger writes (stdout when not given); LOG_LEVEL in env sets its level.
-    logDestination?: DestinationStream;
-    // The background audit chainer runs unless a test wants events left unlinked.
-    auditChainer?: boolean;
-  } = {},
-): Promise<TestStack> {
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const db = await createTestDatabase();
   const moderationPort = await freePort();
   const config = testConfig(db.url, {
@@ -130,27 +130,6 @@ export async function startTestStack(
       await db.drop();
     },
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function createKey(
-  stack: Pick<TestStack, 'container'>,
-  tenant: string,
-  role: 'agent' | 'reviewer' | 'admin' = 'agent',
-  tools?: string[],
-): Promise<string> {
-  const created = await stack.container.auth.createKey({ tenant, role, tools });
-  return created.key;
 }
 
 export async function waitFor<T>(

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { quoteIdentifier, withDatabase } from '../../src/platform/db.ts';
+import { freePort } from './free-port.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const STALE_AFTER_SECONDS = 2 * 3600;
@@ -172,16 +172,6 @@ async function healthy(port: number): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-// The port is released before Unleash binds it; the window is milliseconds and the
-// kernel hands out ephemeral ports round-robin, so a collision is unlikely.
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function withAdmin<T>(

@@ -1,58 +1,38 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, createKey, startTestStack, waitFor, type TestStack } from '../helpers/test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   baseMetricName,
   dashboardQueries,
   exportedMetricsReferenced,
   ruleQueries,
 } from './promql-metric-names.ts';
+import { deleteBody, noteBody } from '../helpers/api-client.ts';
+import { useTestStack } from '../helpers/use-test-stack.ts';
 
 // Keeps dashboards and alerts honest against the real service: drive real traffic through
 // a running stack, scrape /metrics, and fail on any query that names a metric the service
 // does not export.
 describe('dashboards and alert rules against a live /metrics', () => {
-  let stack: TestStack;
   let exposition: string;
+  const { api, ids } = useTestStack(
+    { worker: true },
+    {
+      agent: ['metrics', 'agent'],
+      reviewer: ['metrics', 'reviewer'],
+    },
+  );
+  const { agent, reviewer } = ids;
 
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true });
-    const agent = await createKey(stack, 'metrics', 'agent');
-    const reviewer = await createKey(stack, 'metrics', 'reviewer');
-    const post = (payload: object) =>
-      stack.app.inject({
-        method: 'POST',
-        url: '/v1/actions',
-        headers: authHeaders(agent, randomUUID()),
-        payload,
-      });
-    const allowed = (
-      await post({ tool: 'notes.create', arguments: { title: 't', body: 'b' }, user_id: 'u' })
-    ).json();
-    const pending = (await post({ tool: 'files.delete', arguments: { path: '/a' }, user_id: 'u' })).json();
-    await post({ tool: 'notes.create', arguments: { title: '' }, user_id: 'u' });
-    await stack.app.inject({ method: 'GET', url: `/v1/actions/${allowed.id}`, headers: authHeaders(agent) });
-    await stack.app.inject({ method: 'GET', url: `/v1/reviews`, headers: authHeaders(reviewer) });
-    await stack.app.inject({
-      method: 'POST',
-      url: `/v1/reviews/${pending.id}`,
-      headers: authHeaders(reviewer),
-      payload: { decision: 'reject' },
-    });
-    await waitFor(
-      async () =>
-        (
-          await stack.app.inject({
-            method: 'GET',
-            url: `/v1/actions/${allowed.id}`,
-            headers: authHeaders(agent),
-          })
-        ).json().status === 'succeeded',
-      { what: 'the allowed action to execute' },
-    );
-    exposition = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const allowed = await api.created(agent.key, noteBody());
+    expect(allowed.decision.outcome, JSON.stringify(allowed.decision.reasons)).toBe('allow');
+    const pending = await api.created(agent.key, deleteBody('/a'));
+    await api.propose(agent.key, { ...noteBody(), arguments: { title: '' } });
+    await api.get(agent.key, `/v1/actions/${allowed.id}`);
+    await api.get(reviewer.key, '/v1/reviews');
+    await api.review(reviewer.key, pending.id, { decision: 'reject' });
+    await api.waitForStatus(allowed.id, ['succeeded']);
+    exposition = (await api.get(null, '/metrics')).body;
   });
-  afterAll(async () => stack?.close());
 
   const exported = () =>
     new Set(

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createApiClient,
   createIdentity,
   deleteBody,
   noteBody,
@@ -12,23 +10,16 @@ import {
 } from '../../../test/helpers/api-client.ts';
 import { insertAction } from './actions.repository.ts';
 import type { ActionRecord } from './action-types.ts';
+import { STANDARD_IDENTITIES, useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 // No worker: statuses stay where the proposal left them, so filters have fixed answers.
 describe('GET /v1/actions', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
-  let reviewer: Identity;
-  let otherAgent: Identity;
   // In creation order.
   const created: ActionJson[] = [];
+  const { stack, api, ids } = useTestStack({}, STANDARD_IDENTITIES);
+  const { agent, reviewer, otherAgent } = ids;
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
-    reviewer = await createIdentity(stack, 'acme', 'reviewer');
-    otherAgent = await createIdentity(stack, 'globex', 'agent');
     const bodies = [
       noteBody('a1', 'alice'),
       deleteBody('/a/1', 'alice'),
@@ -41,7 +32,6 @@ describe('GET /v1/actions', () => {
     for (const body of bodies) created.push(await api.created(agent.key, body));
     await api.created(otherAgent.key, noteBody('theirs', 'alice'));
   });
-  afterAll(async () => stack?.close());
 
   const list = async (key: string, query = '') => {
     const response = await api.get(key, `/v1/actions${query ? `?${query}` : ''}`);

@@ -1,44 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  authHeaders,
-  createKey,
-  startTestStack,
-  waitFor,
-  type TestStack,
-} from '../../../test/helpers/test-env.ts';
+import { describe, expect, it } from 'vitest';
+import { authHeaders, waitFor } from '../../../test/helpers/test-env.ts';
 import { claimIdempotencyKey } from './idempotency.repository.ts';
-
-const note = (title = 'Groceries') => ({
-  tool: 'notes.create',
-  arguments: { title, body: 'eggs, milk' },
-  user_id: 'user-1',
-});
+import { createIdentity, noteBody } from '../../../test/helpers/api-client.ts';
+import { useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
-  let stack: TestStack;
-  let agent: string;
-  let otherTenantAgent: string;
-  let reviewer: string;
+  const { stack, api, ids } = useTestStack(
+    { worker: true },
+    {
+      agent: ['acme', 'agent'],
+      reviewer: ['acme', 'reviewer'],
+      otherTenantAgent: ['globex', 'agent'],
+    },
+  );
+  const { agent, reviewer, otherTenantAgent } = ids;
 
-  beforeAll(async () => {
-    stack = await startTestStack({ worker: true });
-    agent = await createKey(stack, 'acme', 'agent');
-    reviewer = await createKey(stack, 'acme', 'reviewer');
-    otherTenantAgent = await createKey(stack, 'globex', 'agent');
-  });
-  afterAll(async () => stack?.close());
-
-  const propose = (key: string, body: unknown, idempotencyKey: string | null = randomUUID()) =>
-    stack.app.inject({
-      method: 'POST',
-      url: '/v1/actions',
-      headers: authHeaders(key, idempotencyKey ?? undefined),
-      payload: body as object,
-    });
-  const read = (key: string, id: string) =>
-    stack.app.inject({ method: 'GET', url: `/v1/actions/${id}`, headers: authHeaders(key) });
+  const { propose } = api;
+  const read = (key: string, id: string) => api.get(key, `/v1/actions/${id}`);
   const noteCount = async (actionId: string) =>
     (
       await stack.container.pool.query('SELECT count(*)::int AS n FROM sandbox_notes WHERE action_id = $1', [
@@ -47,7 +27,7 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
     ).rows[0].n as number;
 
   it('when an agent proposes notes.create, then it answers 201 with an allowed, queued action that later succeeds once', async () => {
-    const response = await propose(agent, note());
+    const response = await propose(agent.key, noteBody());
     expect(response.statusCode).toBe(201);
     const action = response.json();
     expect(action).toMatchObject({
@@ -62,7 +42,7 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
     });
     const done = await waitFor(
       async () => {
-        const current = (await read(agent, action.id)).json();
+        const current = (await read(agent.key, action.id)).json();
         return current.status === 'succeeded' ? current : undefined;
       },
       { what: 'the action to succeed' },
@@ -73,7 +53,7 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
   });
 
   it('when one transaction writes the action, then its audit event and outbox row exist too', async () => {
-    const action = (await propose(agent, note('audited'))).json();
+    const action = (await propose(agent.key, noteBody('audited'))).json();
     const { rows } = await stack.container.pool.query(
       `SELECT (SELECT count(*)::int FROM outbox WHERE action_id = $1) AS outbox,
               (SELECT count(*)::int FROM audit_events WHERE action_id = $1 AND type = 'action.proposed') AS audit`,
@@ -85,8 +65,8 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
   describe('idempotency', () => {
     it('when the same key and body are sent again, then it answers 200 with the same action and Idempotent-Replayed', async () => {
       const key = randomUUID();
-      const first = await propose(agent, note('replay'), key);
-      const second = await propose(agent, note('replay'), key);
+      const first = await propose(agent.key, noteBody('replay'), key);
+      const second = await propose(agent.key, noteBody('replay'), key);
       expect(first.statusCode).toBe(201);
       expect(second.statusCode).toBe(200);
       expect(second.headers['idempotent-replayed']).toBe('true');
@@ -95,41 +75,41 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
 
     it('when the same key comes with a different body, then it answers 422 idempotency_key_mismatch', async () => {
       const key = randomUUID();
-      await propose(agent, note('one'), key);
-      const response = await propose(agent, note('two'), key);
+      await propose(agent.key, noteBody('one'), key);
+      const response = await propose(agent.key, noteBody('two'), key);
       expect(response.statusCode).toBe(422);
       expect(response.json().code).toBe('idempotency_key_mismatch');
     });
 
     it('when the first request with a key is still in flight, then a second answers 409 idempotency_key_in_flight', async () => {
       const key = randomUUID();
-      const tenantId = (await stack.container.auth.authenticate(`Bearer ${agent}`)).tenantId;
+      const tenantId = (await stack.container.auth.authenticate(`Bearer ${agent.key}`)).tenantId;
       const { canonicalJson, sha256Hex } = await import('../../platform/canonical-json.ts');
       await claimIdempotencyKey(stack.container.pool, {
         tenantId,
         key,
-        requestHash: sha256Hex(canonicalJson(note('in flight'))),
+        requestHash: sha256Hex(canonicalJson(noteBody('in flight'))),
         leaseMs: 60_000,
       });
-      const response = await propose(agent, note('in flight'), key);
+      const response = await propose(agent.key, noteBody('in flight'), key);
       expect(response.statusCode).toBe(409);
       expect(response.json().code).toBe('idempotency_key_in_flight');
     });
 
     it('when the holder of a key outlived its lease, then a retry takes the key over and the stale holder cannot complete it', async () => {
       const key = randomUUID();
-      const tenantId = (await stack.container.auth.authenticate(`Bearer ${agent}`)).tenantId;
+      const tenantId = (await stack.container.auth.authenticate(`Bearer ${agent.key}`)).tenantId;
       const { canonicalJson, sha256Hex } = await import('../../platform/canonical-json.ts');
       const { completeIdempotencyKey } = await import('./idempotency.repository.ts');
       const stale = await claimIdempotencyKey(stack.container.pool, {
         tenantId,
         key,
-        requestHash: sha256Hex(canonicalJson(note('lease'))),
+        requestHash: sha256Hex(canonicalJson(noteBody('lease'))),
         leaseMs: 1_000,
       });
       expect(stale.kind).toBe('claimed');
       await new Promise((resolve) => setTimeout(resolve, 1_100));
-      const retry = await propose(agent, note('lease'), key);
+      const retry = await propose(agent.key, noteBody('lease'), key);
       expect(retry.statusCode).toBe(201);
       const completed = await completeIdempotencyKey(stack.container.pool, {
         tenantId,
@@ -142,8 +122,8 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
 
     it('when the same key is used by another tenant, then it is a different request', async () => {
       const key = randomUUID();
-      const mine = await propose(agent, note('shared key'), key);
-      const theirs = await propose(otherTenantAgent, note('shared key'), key);
+      const mine = await propose(agent.key, noteBody('shared key'), key);
+      const theirs = await propose(otherTenantAgent.key, noteBody('shared key'), key);
       expect(mine.statusCode).toBe(201);
       expect(theirs.statusCode).toBe(201);
       expect(theirs.json().id).not.toBe(mine.json().id);
@@ -152,7 +132,7 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
     it('when 50 requests race with one key, then exactly one action is created and every answer is 201, 200 or 409', async () => {
       const key = randomUUID();
       const responses = await Promise.all(
-        Array.from({ length: 50 }, () => propose(agent, note('race'), key)),
+        Array.from({ length: 50 }, () => propose(agent.key, noteBody('race'), key)),
       );
       const codes = responses.map((r) => r.statusCode);
       expect(codes.filter((c) => c === 201)).toHaveLength(1);
@@ -167,22 +147,22 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
     });
 
     it('when the Idempotency-Key header is missing, then it answers 400 idempotency_key_required', async () => {
-      const response = await propose(agent, note(), null);
+      const response = await propose(agent.key, noteBody(), null);
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('idempotency_key_required');
     });
 
     it('when the Idempotency-Key is longer than 255 characters, then it answers 400', async () => {
-      const response = await propose(agent, note(), 'k'.repeat(256));
+      const response = await propose(agent.key, noteBody(), 'k'.repeat(256));
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('invalid_request');
     });
 
     it('when a request fails validation, then its key stays free for a corrected retry', async () => {
       const key = randomUUID();
-      const bad = await propose(agent, { ...note(), arguments: { title: '' } }, key);
+      const bad = await propose(agent.key, { ...noteBody(), arguments: { title: '' } }, key);
       expect(bad.statusCode).toBe(422);
-      const good = await propose(agent, note('corrected'), key);
+      const good = await propose(agent.key, noteBody('corrected'), key);
       expect(good.statusCode).toBe(201);
     });
   });
@@ -203,34 +183,38 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
       const response = await stack.app.inject({
         method: 'POST',
         url: '/v1/actions',
-        payload: note(),
+        payload: noteBody(),
         headers: { 'idempotency-key': 'x' },
       });
       expectProblem(response, 401, 'unauthorized');
     });
 
     it('when the key is unknown, then 401 unauthorized', async () => {
-      expectProblem(await propose(`alk_${'A'.repeat(43)}`, note()), 401, 'unauthorized');
-      expectProblem(await propose('not-a-key', note()), 401, 'unauthorized');
+      expectProblem(await propose(`alk_${'A'.repeat(43)}`, noteBody()), 401, 'unauthorized');
+      expectProblem(await propose('not-a-key', noteBody()), 401, 'unauthorized');
     });
 
     it('when a reviewer key proposes, then 403 forbidden', async () => {
-      expectProblem(await propose(reviewer, note()), 403, 'forbidden');
+      expectProblem(await propose(reviewer.key, noteBody()), 403, 'forbidden');
     });
 
     it('when the tool is outside the key scope, then 403 tool_not_permitted', async () => {
-      const key = await createKey(stack, 'acme', 'agent', ['email.send']);
-      expectProblem(await propose(key, note()), 403, 'tool_not_permitted');
+      const key = (await createIdentity(stack, 'acme', 'agent', ['email.send'])).key;
+      expectProblem(await propose(key, noteBody()), 403, 'tool_not_permitted');
     });
 
     it('when the body has an unknown field, then 400 invalid_request naming it', async () => {
-      const body = expectProblem(await propose(agent, { ...note(), surprise: true }), 400, 'invalid_request');
+      const body = expectProblem(
+        await propose(agent.key, { ...noteBody(), surprise: true }),
+        400,
+        'invalid_request',
+      );
       expect(body.detail).toContain('surprise');
     });
 
     it('when the context has an unknown field, then 400 invalid_request', async () => {
       expectProblem(
-        await propose(agent, { ...note(), context: { user_prompt: 'hi', sneaky: 1 } }),
+        await propose(agent.key, { ...noteBody(), context: { user_prompt: 'hi', sneaky: 1 } }),
         400,
         'invalid_request',
       );
@@ -240,33 +224,33 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
       const response = await stack.app.inject({
         method: 'POST',
         url: '/v1/actions',
-        headers: authHeaders(agent, randomUUID()),
+        headers: authHeaders(agent.key, randomUUID()),
         payload: '{"tool": ',
       });
       expectProblem(response, 400, 'invalid_request');
     });
 
     it('when the body is larger than 1 MiB, then 413', async () => {
-      const response = await propose(agent, {
-        ...note(),
+      const response = await propose(agent.key, {
+        ...noteBody(),
         arguments: { title: 'x', body: 'y'.repeat(1024 * 1024) },
       });
       expectProblem(response, 413, 'payload_too_large');
     });
 
     it('when the tool does not exist, then 422 unknown_tool', async () => {
-      expectProblem(await propose(agent, { ...note(), tool: 'rockets.launch' }), 422, 'unknown_tool');
+      expectProblem(await propose(agent.key, { ...noteBody(), tool: 'rockets.launch' }), 422, 'unknown_tool');
     });
 
     it('when the arguments fail the tool schema, then 422 invalid_arguments naming the field', async () => {
       const body = expectProblem(
-        await propose(agent, { ...note(), arguments: { title: 'x'.repeat(201), body: '' } }),
+        await propose(agent.key, { ...noteBody(), arguments: { title: 'x'.repeat(201), body: '' } }),
         422,
         'invalid_arguments',
       );
       expect(body.errors[0].field).toBe('arguments.title');
       const missing = expectProblem(
-        await propose(agent, { ...note(), arguments: { title: 'x' } }),
+        await propose(agent.key, { ...noteBody(), arguments: { title: 'x' } }),
         422,
         'invalid_arguments',
       );
@@ -274,8 +258,12 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
     });
 
     it('when user_id is empty or too long, then 400 invalid_request', async () => {
-      expectProblem(await propose(agent, { ...note(), user_id: '' }), 400, 'invalid_request');
-      expectProblem(await propose(agent, { ...note(), user_id: 'u'.repeat(129) }), 400, 'invalid_request');
+      expectProblem(await propose(agent.key, { ...noteBody(), user_id: '' }), 400, 'invalid_request');
+      expectProblem(
+        await propose(agent.key, { ...noteBody(), user_id: 'u'.repeat(129) }),
+        400,
+        'invalid_request',
+      );
     });
 
     it('when any JSON value is posted, then the answer is never a 5xx', async () => {
@@ -284,7 +272,7 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
           const response = await stack.app.inject({
             method: 'POST',
             url: '/v1/actions',
-            headers: authHeaders(agent, randomUUID()),
+            headers: authHeaders(agent.key, randomUUID()),
             payload: JSON.stringify(value),
           });
           return response.statusCode < 500;
@@ -297,7 +285,7 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
       const response = await stack.app.inject({
         method: 'GET',
         url: '/v1/nothing-here',
-        headers: authHeaders(agent),
+        headers: authHeaders(agent.key),
       });
       expectProblem(response, 404, 'not_found');
     });
@@ -305,28 +293,28 @@ describe('POST /v1/actions and GET /v1/actions/{id} (notes.create)', () => {
 
   describe('reads and tenant isolation', () => {
     it('when another tenant reads an action, then 404, never 403', async () => {
-      const action = (await propose(agent, note('private'))).json();
-      const response = await read(otherTenantAgent, action.id);
+      const action = (await propose(agent.key, noteBody('private'))).json();
+      const response = await read(otherTenantAgent.key, action.id);
       expect(response.statusCode).toBe(404);
       expect(response.json().code).toBe('not_found');
     });
 
     it('when a reviewer of the same tenant reads an action, then 200', async () => {
-      const action = (await propose(agent, note('shared'))).json();
-      expect((await read(reviewer, action.id)).statusCode).toBe(200);
+      const action = (await propose(agent.key, noteBody('shared'))).json();
+      expect((await read(reviewer.key, action.id)).statusCode).toBe(200);
     });
 
     it('when the id is unknown or not a uuid, then 404', async () => {
-      expect((await read(agent, randomUUID())).statusCode).toBe(404);
-      expect((await read(agent, 'not-a-uuid')).statusCode).toBe(404);
+      expect((await read(agent.key, randomUUID())).statusCode).toBe(404);
+      expect((await read(agent.key, 'not-a-uuid')).statusCode).toBe(404);
     });
 
     it('when the action changes status, then a cached read shows the new status', async () => {
-      const action = (await propose(agent, note('cached'))).json();
+      const action = (await propose(agent.key, noteBody('cached'))).json();
       // The first read fills the cache with the queued (or running) version.
-      await read(agent, action.id);
+      await read(agent.key, action.id);
       const done = await waitFor(
-        async () => ((await read(agent, action.id)).json().status === 'succeeded' ? true : undefined),
+        async () => ((await read(agent.key, action.id)).json().status === 'succeeded' ? true : undefined),
         {
           what: 'the cached read to show success',
         },

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, createKey, startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createIdentity, noteBody } from '../../../test/helpers/api-client.ts';
 import { GENESIS_HASH, hashEvent, type AuditEvent } from './audit.repository.ts';
+import { STANDARD_IDENTITIES, useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 interface AuditPage {
   items: AuditEvent[];
@@ -9,35 +9,17 @@ interface AuditPage {
 }
 
 describe('GET /v1/audit and GET /v1/audit/verify', () => {
-  let stack: TestStack;
-  let admin: string;
-  let agent: string;
-  let reviewer: string;
-  let otherAdmin: string;
   let actionIds: string[];
+  const { stack, api, ids } = useTestStack({}, STANDARD_IDENTITIES);
+  const { admin, agent, reviewer, otherAdmin } = ids;
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    admin = await createKey(stack, 'acme', 'admin');
-    agent = await createKey(stack, 'acme', 'agent');
-    reviewer = await createKey(stack, 'acme', 'reviewer');
-    otherAdmin = await createKey(stack, 'globex', 'admin');
     actionIds = [];
-    for (const title of ['first', 'second', 'third']) {
-      const response = await stack.app.inject({
-        method: 'POST',
-        url: '/v1/actions',
-        headers: authHeaders(agent, randomUUID()),
-        payload: { tool: 'notes.create', arguments: { title, body: 'audited' }, user_id: 'u1' },
-      });
-      expect(response.statusCode).toBe(201);
-      actionIds.push(response.json().id as string);
-    }
+    for (const title of ['first', 'second', 'third'])
+      actionIds.push((await api.created(agent.key, noteBody(title))).id);
   });
-  afterAll(async () => stack?.close());
 
-  const get = (key: string, url: string) =>
-    stack.app.inject({ method: 'GET', url, headers: authHeaders(key) });
+  const { get } = api;
   const list = async (key: string, query = '') => {
     const response = await get(key, `/v1/audit${query}`);
     expect(response.statusCode).toBe(200);
@@ -73,9 +55,8 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
   // A tenant of its own with `events` audit events, all linked into its chain (verify
   // links what is pending first), so tampering never affects other tests.
   const tenantWithEvents = async (slug: string, events: number) => {
-    const key = await createKey(stack, slug, 'admin');
-    for (let i = 1; i < events; i++) await createKey(stack, slug, 'reviewer');
-    const tenantId = await tenantIdOf(key);
+    const { key, tenantId } = await createIdentity(stack, slug, 'admin');
+    for (let i = 1; i < events; i++) await createIdentity(stack, slug, 'reviewer');
     expect(await storedCount(tenantId)).toBe(events);
     expect(await verify(key)).toEqual({ valid: true, checked: events, first_invalid_seq: null });
     return { key, tenantId };
@@ -83,34 +64,34 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
 
   describe('listing', () => {
     it('when an admin lists with small pages, then every event comes back once, oldest first', async () => {
-      const items = await listAll(admin);
+      const items = await listAll(admin.key);
       expect(items.map((e) => e.seq)).toEqual(Array.from({ length: items.length }, (_, i) => i + 1));
-      expect(items).toHaveLength(await storedCount(await tenantIdOf(admin)));
+      expect(items).toHaveLength(await storedCount(await tenantIdOf(admin.key)));
       const times = items.map((e) => Date.parse(e.created_at));
       expect([...times].sort((a, b) => a - b)).toEqual(times);
     });
 
     it('when a page is full, then next_cursor continues after its last event and the last page has null', async () => {
-      const first = await list(admin, '?limit=2');
+      const first = await list(admin.key, '?limit=2');
       expect(first.items.map((e) => e.seq)).toEqual([1, 2]);
       expect(first.next_cursor).toBe('2');
-      const second = await list(admin, `?limit=2&cursor=${first.next_cursor}`);
+      const second = await list(admin.key, `?limit=2&cursor=${first.next_cursor}`);
       expect(second.items[0]!.seq).toBe(3);
-      const total = await storedCount(await tenantIdOf(admin));
-      const last = await list(admin, `?limit=100&cursor=${total - 1}`);
+      const total = await storedCount(await tenantIdOf(admin.key));
+      const last = await list(admin.key, `?limit=100&cursor=${total - 1}`);
       expect(last.items.map((e) => e.seq)).toEqual([total]);
       expect(last.next_cursor).toBeNull();
     });
 
     it('when no limit is given, then at most 50 events come back', async () => {
-      const body = await list(admin);
+      const body = await list(admin.key);
       expect(body.items.length).toBeGreaterThan(0);
       expect(body.items.length).toBeLessThanOrEqual(50);
     });
 
     it('when the limit or cursor is out of range, then 400 invalid_request', async () => {
       for (const query of ['?limit=0', '?limit=101', '?cursor=abc', '?cursor=-1', '?action_id=not-a-uuid']) {
-        const response = await get(admin, `/v1/audit${query}`);
+        const response = await get(admin.key, `/v1/audit${query}`);
         expect(response.statusCode, query).toBe(400);
         expect(response.json().code, query).toBe('invalid_request');
       }
@@ -118,20 +99,20 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
 
     it('when filtered by action_id, then only that action’s events come back, oldest first', async () => {
       const target = actionIds[1]!;
-      const items = await listAll(admin, { action_id: target }, 1);
+      const items = await listAll(admin.key, { action_id: target }, 1);
       expect(items.length).toBeGreaterThan(0);
       expect(items.every((e) => e.action_id === target)).toBe(true);
       expect(items.map((e) => e.type)).toContain('action.proposed');
       expect(items.map((e) => e.seq)).toEqual([...items.map((e) => e.seq)].sort((a, b) => a - b));
       const stored = await stack.container.pool.query(
         'SELECT seq FROM audit_events WHERE tenant_id = $1 AND action_id = $2 ORDER BY seq',
-        [await tenantIdOf(admin), target],
+        [await tenantIdOf(admin.key), target],
       );
       expect(items.map((e) => e.seq)).toEqual(stored.rows.map((r) => r.seq));
     });
 
     it('when an event is listed, then it has exactly the contract fields', async () => {
-      const [event] = (await list(admin, '?limit=1')).items;
+      const [event] = (await list(admin.key, '?limit=1')).items;
       expect(Object.keys(event!).sort()).toEqual(
         ['action_id', 'actor', 'created_at', 'data', 'hash', 'prev_hash', 'seq', 'type'].sort(),
       );
@@ -140,8 +121,8 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
     });
 
     it('when the events are listed, then each prev_hash is the previous event’s hash and each hash recomputes', async () => {
-      const tenantId = await tenantIdOf(admin);
-      const items = await listAll(admin, {}, 100);
+      const tenantId = await tenantIdOf(admin.key);
+      const items = await listAll(admin.key, {}, 100);
       expect(items[0]!.prev_hash).toBe(GENESIS_HASH);
       items.forEach((event, i) => {
         if (i > 0) expect(event.prev_hash).toBe(items[i - 1]!.hash);
@@ -154,8 +135,8 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
 
   describe('access', () => {
     it.each([
-      ['agent', () => agent],
-      ['reviewer', () => reviewer],
+      ['agent', () => agent.key],
+      ['reviewer', () => reviewer.key],
     ])('when a %s key asks, then both endpoints answer 403 forbidden', async (_role, key) => {
       for (const url of ['/v1/audit', '/v1/audit/verify']) {
         const response = await get(key(), url);
@@ -171,8 +152,8 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
     });
 
     it('when another tenant’s admin lists, then none of this tenant’s events are visible', async () => {
-      const theirs = await listAll(otherAdmin, {}, 100);
-      const ours = await listAll(admin, {}, 100);
+      const theirs = await listAll(otherAdmin.key, {}, 100);
+      const ours = await listAll(admin.key, {}, 100);
       const ourHashes = new Set(ours.map((e) => e.hash));
       expect(theirs.length).toBeGreaterThan(0);
       expect(theirs.some((e) => ourHashes.has(e.hash))).toBe(false);
@@ -181,15 +162,15 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
     });
 
     it('when another tenant filters by one of our action ids, then the list is empty', async () => {
-      const body = await list(otherAdmin, `?action_id=${actionIds[0]}`);
+      const body = await list(otherAdmin.key, `?action_id=${actionIds[0]}`);
       expect(body).toEqual({ items: [], next_cursor: null });
     });
 
     it('when another tenant verifies, then only its own events are counted', async () => {
-      const result = await verify(otherAdmin);
+      const result = await verify(otherAdmin.key);
       expect(result).toEqual({
         valid: true,
-        checked: await storedCount(await tenantIdOf(otherAdmin)),
+        checked: await storedCount(await tenantIdOf(otherAdmin.key)),
         first_invalid_seq: null,
       });
     });
@@ -197,9 +178,9 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
 
   describe('verification', () => {
     it('when nothing was tampered with, then verify answers valid true with every event checked', async () => {
-      expect(await verify(admin)).toEqual({
+      expect(await verify(admin.key)).toEqual({
         valid: true,
-        checked: await storedCount(await tenantIdOf(admin)),
+        checked: await storedCount(await tenantIdOf(admin.key)),
         first_invalid_seq: null,
       });
     });
@@ -270,7 +251,7 @@ describe('GET /v1/audit and GET /v1/audit/verify', () => {
         `UPDATE audit_events SET actor = 'someone-else' WHERE tenant_id = $1`,
         [tenantId],
       );
-      expect((await verify(admin)).valid).toBe(true);
+      expect((await verify(admin.key)).valid).toBe(true);
     });
   });
 });

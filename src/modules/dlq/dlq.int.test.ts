@@ -1,33 +1,24 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../platform/errors.ts';
-import { startTestStack, waitFor, type TestStack } from '../../../test/helpers/test-env.ts';
-import {
-  createApiClient,
-  createIdentity,
-  deleteBody,
-  noteBody,
-  type Identity,
-} from '../../../test/helpers/api-client.ts';
+import { waitFor } from '../../../test/helpers/test-env.ts';
+import { deleteBody, noteBody } from '../../../test/helpers/api-client.ts';
+import { useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 // Real failures through the real worker: a permanent one (the file is not there) and a
 // transient one (the sandbox table is locked past the tool timeout).
 describe('dead-letter queue: failing for real, then replaying', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
-  let reviewer: Identity;
-
-  beforeAll(async () => {
-    stack = await startTestStack({
+  const { stack, api, ids } = useTestStack(
+    {
       worker: true,
       env: { WORKER_MAX_ATTEMPTS: '2', WORKER_TOOL_TIMEOUT_MS: '400' },
-    });
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
-    reviewer = await createIdentity(stack, 'acme', 'reviewer');
-  });
-  afterAll(async () => stack?.close());
+    },
+    {
+      agent: ['acme', 'agent'],
+      reviewer: ['acme', 'reviewer'],
+    },
+  );
+  const { agent, reviewer } = ids;
 
   const approve = async (actionId: string) => {
     const principal = await stack.container.auth.authenticate(`Bearer ${reviewer.key}`);

@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
+import { describe, expect, it } from 'vitest';
 import {
-  createApiClient,
   createIdentity,
   DEFAULT_POLICY_BODY,
   reasonCodes,
   refundBody,
-  type Identity,
 } from '../../../test/helpers/api-client.ts';
+import { STANDARD_IDENTITIES, useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 const CONTRACT_DEFAULTS = {
   email_allowed_domains: [],
@@ -26,22 +24,8 @@ interface AuditItem {
 }
 
 describe('GET and PUT /v1/policy', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let admin: Identity;
-  let agent: Identity;
-  let reviewer: Identity;
-  let otherAdmin: Identity;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    api = createApiClient(stack);
-    admin = await createIdentity(stack, 'acme', 'admin');
-    agent = await createIdentity(stack, 'acme', 'agent');
-    reviewer = await createIdentity(stack, 'acme', 'reviewer');
-    otherAdmin = await createIdentity(stack, 'globex', 'admin');
-  });
-  afterAll(async () => stack?.close());
+  const { stack, api, ids } = useTestStack({}, STANDARD_IDENTITIES);
+  const { admin, agent, reviewer, otherAdmin } = ids;
 
   const policyEvents = async (key: string) =>
     ((await api.get(key, '/v1/audit?limit=100')).json().items as AuditItem[]).filter(

@@ -1,33 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
-import {
-  createApiClient,
-  createIdentity,
-  DEFAULT_POLICY_BODY,
-  noteBody,
-  type Identity,
-} from '../../../test/helpers/api-client.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createIdentity, noteBody } from '../../../test/helpers/api-client.ts';
+import { STANDARD_IDENTITIES, useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 describe('per-user rate limit on POST /v1/actions', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
-  let otherAgent: Identity;
+  const { stack, api, ids } = useTestStack({}, STANDARD_IDENTITIES);
+  const { agent, admin, otherAgent } = ids;
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
-    const admin = await createIdentity(stack, 'acme', 'admin');
-    otherAgent = await createIdentity(stack, 'globex', 'agent');
-    const response = await api.put(admin.key, '/v1/policy', {
-      ...DEFAULT_POLICY_BODY,
-      rate_limit_per_user_per_minute: 5,
-    });
-    expect(response.statusCode).toBe(200);
+    await api.setPolicy(admin.key, { rate_limit_per_user_per_minute: 5 });
   });
-  afterAll(async () => stack?.close());
 
   const actionsOf = (tenantId: string, userId: string) =>
     api.count('SELECT count(*)::int AS n FROM actions WHERE tenant_id = $1 AND user_id = $2', [

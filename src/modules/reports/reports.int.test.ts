@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createApiClient,
   createIdentity,
   DEFAULT_POLICY_BODY,
   noteBody,
@@ -10,24 +8,11 @@ import {
   refundBody,
   type Identity,
 } from '../../../test/helpers/api-client.ts';
+import { STANDARD_IDENTITIES, useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 describe('reports: POST /v1/actions/{id}/reports and the user_reports escalation', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
-  let reviewer: Identity;
-  let admin: Identity;
-  let otherAgent: Identity;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
-    reviewer = await createIdentity(stack, 'acme', 'reviewer');
-    admin = await createIdentity(stack, 'acme', 'admin');
-    otherAgent = await createIdentity(stack, 'globex', 'agent');
-  });
-  afterAll(async () => stack?.close());
+  const { stack, api, ids } = useTestStack({}, STANDARD_IDENTITIES);
+  const { agent, reviewer, admin, otherAgent } = ids;
 
   const report = (key: string | null, actionId: string, body: unknown) =>
     api.post(key, `/v1/actions/${actionId}/reports`, body);

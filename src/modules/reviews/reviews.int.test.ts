@@ -1,45 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createApiClient,
   createIdentity,
   deleteBody,
-  DEFAULT_POLICY_BODY,
   emailBody,
   noteBody,
   reasonCodes,
   refundBody,
   type ActionJson,
-  type Identity,
 } from '../../../test/helpers/api-client.ts';
+import { STANDARD_IDENTITIES, useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 describe('reviews: decisions that need a human, and the reviewer API', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
-  let reviewer: Identity;
-  let secondReviewer: Identity;
-  let admin: Identity;
-  let otherAgent: Identity;
-  let otherReviewer: Identity;
+  const { stack, api, ids } = useTestStack(
+    { worker: true },
+    { ...STANDARD_IDENTITIES, secondReviewer: ['acme', 'reviewer'] },
+  );
+  const { agent, reviewer, secondReviewer, admin, otherAgent, otherReviewer } = ids;
 
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true });
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
-    reviewer = await createIdentity(stack, 'acme', 'reviewer');
-    secondReviewer = await createIdentity(stack, 'acme', 'reviewer');
-    admin = await createIdentity(stack, 'acme', 'admin');
-    otherAgent = await createIdentity(stack, 'globex', 'agent');
-    otherReviewer = await createIdentity(stack, 'globex', 'reviewer');
-    const policy = await api.put(admin.key, '/v1/policy', {
-      ...DEFAULT_POLICY_BODY,
-      email_allowed_domains: ['acme.test'],
-    });
-    expect(policy.statusCode).toBe(200);
+    await api.setPolicy(admin.key, { email_allowed_domains: ['acme.test'] });
   });
-  afterAll(async () => stack?.close());
 
   const insertFile = (tenantId: string, path: string) =>
     stack.container.pool.query('INSERT INTO sandbox_files (tenant_id, path, content) VALUES ($1, $2, $3)', [

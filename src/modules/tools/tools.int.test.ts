@@ -1,8 +1,7 @@
 import { Ajv } from 'ajv';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addFormats } from '../../platform/ajv-formats.ts';
-import { startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
-import { createApiClient, createIdentity, type Identity } from '../../../test/helpers/api-client.ts';
+import { STANDARD_IDENTITIES, useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 interface ToolView {
   name: string;
@@ -21,20 +20,8 @@ const VALID_ARGUMENTS: Record<string, Record<string, unknown>> = {
 };
 
 describe('GET /v1/tools and argument validation', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
-  let reviewer: Identity;
-  let admin: Identity;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
-    reviewer = await createIdentity(stack, 'acme', 'reviewer');
-    admin = await createIdentity(stack, 'acme', 'admin');
-  });
-  afterAll(async () => stack?.close());
+  const { stack, api, ids } = useTestStack({}, STANDARD_IDENTITIES);
+  const { agent, reviewer, admin } = ids;
 
   const catalogue = async (key: string) => {
     const response = await api.get(key, '/v1/tools');
