@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort, waitFor } from '../helpers/test-env.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { waitFor } from '../helpers/test-env.ts';
 import { itWithTool, repoPath, toolVersion } from './deploy-tools.ts';
 
 // The compose Alertmanager config, run by a real Alertmanager (Debian's
