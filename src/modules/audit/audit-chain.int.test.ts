@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withTransaction } from '../../platform/db.ts';
-import { authHeaders, createKey, startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
 import {
   appendAuditEvent,
   GENESIS_HASH,
@@ -12,23 +11,19 @@ import {
   type AuditEvent,
 } from './audit.repository.ts';
 import { catchUpTenantChain, createAuditChainer } from './audit-chainer.ts';
+import { createIdentity } from '../../../test/helpers/api-client.ts';
+import { useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 // The chain is linked after commit by the chainer (ADR 0010). These tests hold it to what
 // the in-transaction chain promised: every tamper is caught, each tenant's chain is
 // gap-free and links each event exactly once, however many chainers and writers race.
 describe('audit chain linked after commit', () => {
-  let stack: TestStack;
-
-  beforeAll(async () => {
-    // No background chainer: each test decides when events get linked.
-    stack = await startTestStack({ auditChainer: false });
-  });
-  afterAll(async () => stack?.close());
+  // No background chainer: each test decides when events get linked.
+  const { stack, api } = useTestStack({ auditChainer: false });
 
   const pool = () => stack.container.pool;
   const newTenant = async (slug: string) => {
-    const key = await createKey(stack, `${slug}-${randomUUID().slice(0, 8)}`, 'admin');
-    const { tenantId } = await stack.container.auth.authenticate(`Bearer ${key}`);
+    const { key, tenantId } = await createIdentity(stack, `${slug}-${randomUUID().slice(0, 8)}`, 'admin');
     return { key, tenantId };
   };
   const record = (tenantId: string, n: number, type = 'test.event') =>
@@ -137,16 +132,12 @@ describe('audit chain linked after commit', () => {
     it('when events wait unlinked, then the metrics count them, the first audit page links them and the chainer finds nothing left', async () => {
       const { key, tenantId } = await newTenant('pending');
       await record(tenantId, 1);
-      const metrics = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const metrics = (await api.get(null, '/metrics')).body;
       const unchained = Number(/^airlock_audit_unchained_events (\d+)/m.exec(metrics)?.[1]);
       expect(unchained).toBeGreaterThanOrEqual(2);
       expect(metrics).toMatch(/^airlock_audit_chain_lag_seconds \d/m);
 
-      const page = await stack.app.inject({
-        method: 'GET',
-        url: '/v1/audit?limit=10',
-        headers: authHeaders(key),
-      });
+      const page = await api.get(key, '/v1/audit?limit=10');
       expect(page.statusCode).toBe(200);
       expect((page.json().items as AuditEvent[]).map((e) => e.seq)).toEqual([1, 2]);
       expect((await rows(tenantId)).every((r) => r.seq !== null)).toBe(true);
