@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../test/helpers/test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REDTEAM_CASES } from './cases.ts';
 import { REDTEAM_MODERATION_TIMEOUT_MS, createRedteamResolver, runRedteam } from './run-redteam.ts';
 import {
@@ -10,25 +9,24 @@ import {
   type RedteamResult,
   type RedteamScore,
 } from './score.ts';
+import { useTestStack } from '../test/helpers/use-test-stack.ts';
 
 // The whole corpus, once, through the real gateway: HTTP app, Postgres, Redis, the
 // moderation service on its own port and every decision stage. Only DNS is a fixed table.
 describe('red-team corpus through the gateway', () => {
-  let stack: TestStack;
   let results: RedteamResult[];
   let score: RedteamScore;
   let table: string;
+  const { stack } = useTestStack({
+    resolveHost: createRedteamResolver(),
+    env: { MODERATION_TIMEOUT_MS: String(REDTEAM_MODERATION_TIMEOUT_MS) },
+  });
 
   beforeAll(async () => {
-    stack = await startTestStack({
-      resolveHost: createRedteamResolver(),
-      env: { MODERATION_TIMEOUT_MS: String(REDTEAM_MODERATION_TIMEOUT_MS) },
-    });
     results = await runRedteam(stack, REDTEAM_CASES);
     score = scoreRedteam(results);
     table = formatRedteamScore(score);
   }, 60_000);
-  afterAll(async () => stack?.close());
 
   it('when every case has run, then each has an answer and none failed to run', () => {
     expect(results).toHaveLength(REDTEAM_CASES.length);

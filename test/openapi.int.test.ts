@@ -1,6 +1,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from './helpers/test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestStack } from './helpers/use-test-stack.ts';
 
 type Json = Record<string, unknown>;
 
@@ -94,16 +94,14 @@ function openApiProblems(doc: Json): string[] {
 }
 
 describe('API description and operational endpoints', () => {
-  let stack: TestStack;
   let doc: Json;
+  const { stack, api } = useTestStack();
 
   beforeAll(async () => {
-    stack = await startTestStack();
-    const response = await stack.app.inject({ method: 'GET', url: '/openapi.json' });
+    const response = await api.get(null, '/openapi.json');
     expect(response.statusCode).toBe(200);
     doc = response.json() as Json;
   });
-  afterAll(async () => stack?.close());
 
   describe('GET /openapi.json', () => {
     it('when it is fetched, then it is a structurally valid OpenAPI 3.1 document', () => {

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createLogCapture, startTestStack, waitFor, type TestStack } from '../../../test/helpers/test-env.ts';
+import { createLogCapture, waitFor } from '../../../test/helpers/test-env.ts';
 import { startFlakyProxy, type FlakyProxy } from '../../../test/helpers/flaky-proxy.ts';
-import {
-  createApiClient,
-  createIdentity,
-  noteBody,
-  type Identity,
-} from '../../../test/helpers/api-client.ts';
+import { noteBody } from '../../../test/helpers/api-client.ts';
 import { jobIdForOutbox } from '../execution/execution.jobs.ts';
 import { relayBackoffMs, type OutboxRelay } from './outbox-relay.ts';
+import { useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 const POLL_MS = 50;
 const BACKOFF_MAX_MS = 800;
@@ -29,39 +25,40 @@ describe('relayBackoffMs', () => {
 // relay's backoff short.
 describe('outbox relay while Redis is down', () => {
   let proxy: FlakyProxy;
-  let stack: TestStack;
-  let relay: OutboxRelay;
-  let api: ReturnType<typeof createApiClient>;
-  let agent: Identity;
+  let relay: OutboxRelay | undefined;
   const logs = createLogCapture();
+  const { stack, api, ids } = useTestStack(
+    async () => {
+      const redis = new URL(inject('redisUrl'));
+      proxy = await startFlakyProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+      return {
+        env: {
+          REDIS_URL: proxy.url(redis.pathname),
+          OUTBOX_POLL_INTERVAL_MS: String(POLL_MS),
+          OUTBOX_BACKOFF_MAX_MS: String(BACKOFF_MAX_MS),
+          LOG_LEVEL: 'info',
+        },
+        logDestination: logs.destination,
+      };
+    },
+    { agent: ['acme', 'agent'] },
+  );
+  const { agent } = ids;
 
-  beforeAll(async () => {
-    const redis = new URL(inject('redisUrl'));
-    proxy = await startFlakyProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
-    stack = await startTestStack({
-      env: {
-        REDIS_URL: proxy.url(redis.pathname),
-        OUTBOX_POLL_INTERVAL_MS: String(POLL_MS),
-        OUTBOX_BACKOFF_MAX_MS: String(BACKOFF_MAX_MS),
-        LOG_LEVEL: 'info',
-      },
-      logDestination: logs.destination,
-    });
-    api = createApiClient(stack);
-    agent = await createIdentity(stack, 'acme', 'agent');
+  beforeAll(() => {
     relay = stack.container.createRelay();
   });
   afterAll(async () => {
     await proxy?.accept();
     await relay?.stop();
-    await stack?.close();
+    await stack.close();
     await proxy?.close();
   });
 
   it('when proposals keep committing during the outage, then the relay retries at its backoff rather than at every NOTIFY, logs the outage once, and publishes everything once Redis is back', async () => {
     await proxy.refuse();
     const addBulk = vi.spyOn(stack.container.queue, 'addBulk');
-    relay.start();
+    relay!.start();
     // Each proposal commits an outbox row and sends NOTIFY.
     const ids: string[] = [];
     const started = Date.now();
