@@ -9,6 +9,9 @@ import type { Telemetry } from '../../src/platform/telemetry.ts';
 import type { DestinationStream } from 'pino';
 import { freePort } from './free-port.ts';
 
+// Kept importable from here too; its one definition is in free-port.ts.
+export { freePort };
+
 export const uniqueSuffix = () => `${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
 
 // A database of our own, cloned from the migrated template: tests insert the rows they

@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../../test/helpers/test-env.ts';
-import {
-  createApiClient,
-  createIdentity,
-  deleteBody,
-  noteBody,
-  type Identity,
-} from '../../../test/helpers/api-client.ts';
+import { describe, expect, it } from 'vitest';
+import { deleteBody, noteBody, type Identity } from '../../../test/helpers/api-client.ts';
+import { useTestStack } from '../../../test/helpers/use-test-stack.ts';
 
 describe('ops API', () => {
-  let stack: TestStack;
-  let api: ReturnType<typeof createApiClient>;
-  let agentA: Identity;
-  let adminA: Identity;
-  let reviewerA: Identity;
-  let agentB: Identity;
-  let adminB: Identity;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ worker: true });
-    api = createApiClient(stack);
-    agentA = await createIdentity(stack, 'ops-a', 'agent');
-    adminA = await createIdentity(stack, 'ops-a', 'admin');
-    reviewerA = await createIdentity(stack, 'ops-a', 'reviewer');
-    agentB = await createIdentity(stack, 'ops-b', 'agent');
-    adminB = await createIdentity(stack, 'ops-b', 'admin');
-  });
-  afterAll(async () => stack?.close());
+  const { stack, api, ids } = useTestStack(
+    { worker: true },
+    {
+      agentA: ['ops-a', 'agent'],
+      adminA: ['ops-a', 'admin'],
+      reviewerA: ['ops-a', 'reviewer'],
+      agentB: ['ops-b', 'agent'],
+      adminB: ['ops-b', 'admin'],
+    },
+  );
+  const { agentA, adminA, reviewerA, agentB, adminB } = ids;
 
   const flagOf = async (admin: Identity, name: string) => {
     const list = (await api.get(admin.key, '/v1/ops/flags')).json() as {
