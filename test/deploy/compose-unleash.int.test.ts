@@ -1,11 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/platform/config.ts';
 import { quoteIdentifier, withDatabase } from '../../src/platform/db.ts';
-import { freePort, waitFor } from '../helpers/test-env.ts';
+import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
 import { withAdmin } from '../helpers/unleash-server.ts';
 import { itWithTool, repoPath, run, toolVersion } from './deploy-tools.ts';
 
@@ -110,6 +113,64 @@ describe('the compose Unleash, seed and roles, wired as compose resolves them', 
       expect([401, 403]).toContain(write.status);
     },
     120_000,
+  );
+
+  itWithTool(
+    'docker-compose',
+    Boolean(dockerCompose),
+    "when deploy/compose/seed.sh runs twice with the seed service's environment, then it writes one ops admin key for Alertmanager and keeps it",
+    async () => {
+      const db = await createTestDatabase();
+      const dir = mkdtempSync(path.join(tmpdir(), 'airlock-seed-'));
+      try {
+        const seedEnv = resolved.services.seed!.environment;
+        const tokenFile = path.join(dir, path.basename(seedEnv.ALERT_TOKEN_FILE!));
+        const env = {
+          ...testEnv(db.url),
+          PATH: process.env.PATH ?? '',
+          UNLEASH_URL: seedEnv.UNLEASH_URL!.replace('http://unleash:4242', unleashUrl),
+          UNLEASH_API_TOKEN: seedEnv.UNLEASH_API_TOKEN!,
+          UNLEASH_ADMIN_TOKEN: seedEnv.UNLEASH_ADMIN_TOKEN!,
+          UNLEASH_ENVIRONMENT: seedEnv.UNLEASH_ENVIRONMENT!,
+          ALERT_TOKEN_FILE: tokenFile,
+        };
+        const runSeed = () =>
+          spawnSync('sh', ['deploy/compose/seed.sh'], {
+            cwd: repoPath(),
+            env,
+            encoding: 'utf8',
+            timeout: 90_000,
+          });
+        const first = runSeed();
+        expect(first.status, `${first.stdout}\n${first.stderr}`).toBe(0);
+        const key = readFileSync(tokenFile, 'utf8');
+        expect(key.length).toBeGreaterThan(20);
+        expect(statSync(tokenFile).mode & 0o777).toBe(0o644);
+
+        const second = runSeed();
+        expect(second.status, `${second.stdout}\n${second.stderr}`).toBe(0);
+        expect(second.stdout).toContain('keeping the Alertmanager key');
+        expect(readFileSync(tokenFile, 'utf8')).toBe(key);
+
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ slug: string; role: string }>(
+            `SELECT t.slug, k.role FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1`,
+            [createHash('sha256').update(key, 'utf8').digest()],
+          );
+          expect(rows).toEqual([{ slug: 'ops', role: 'admin' }]);
+          const { rows: all } = await client.query('SELECT 1 FROM api_keys');
+          expect(all).toHaveLength(1);
+        } finally {
+          await client.end();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        await db.drop();
+      }
+    },
+    180_000,
   );
 
   itWithTool(
