@@ -1,13 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tracer } from '@opentelemetry/api';
 import { traceRequests } from './platform/traced.ts';
+import { createDeadline, type Deadline, type DeadlineScope } from './platform/request-deadline.ts';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import { AppError } from './platform/errors.ts';
 import type { Logger } from './platform/logger.ts';
 import { Problem } from './platform/http/problem.ts';
-import { createHttpServer, sendProblem, type RequestObserver } from './platform/http/http-server.ts';
+import {
+  createHttpServer,
+  sendProblem,
+  type HttpServer,
+  type RequestObserver,
+} from './platform/http/http-server.ts';
 import { Action } from './modules/actions/actions.schemas.ts';
 import { actionsRoutes } from './modules/actions/actions.routes.ts';
 import type { ActionsService } from './modules/actions/actions.service.ts';
@@ -52,6 +58,8 @@ export interface AppDeps {
   onLoadShed?: () => void;
   // Set only when tracing is on: one server span per request, the parent of every other.
   tracer?: Tracer;
+  // One deadline per request (src/platform/request-deadline.ts).
+  deadlines?: { scope: DeadlineScope; ms: number };
 }
 
 // The one app factory: production and every test build the app here, with the same
@@ -65,6 +73,7 @@ export async function buildApp(deps: AppDeps) {
     accessLogFields: (request) => ({ tenant: request.principal?.tenantSlug }),
   });
   if (deps.tracer) traceRequests(app, deps.tracer);
+  if (deps.deadlines) enforceDeadlines(app, deps.deadlines);
 
   app.decorateRequest('principal', null);
   app.addSchema(Problem);
@@ -121,4 +130,23 @@ export async function buildApp(deps: AppDeps) {
   await app.register(consoleRoutes);
 
   return app;
+}
+
+// Every request runs inside its deadline's scope. Body parsing runs on stream events, outside
+// the async context the request started in, so the scope is entered again after it.
+function enforceDeadlines(app: HttpServer, deadlines: { scope: DeadlineScope; ms: number }): void {
+  const byRequest = new WeakMap<FastifyRequest, Deadline>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    const deadline = createDeadline(deadlines.ms);
+    byRequest.set(request, deadline);
+    deadlines.scope.run(deadline, done);
+  });
+  app.addHook('preValidation', (request, _reply, done) => {
+    const deadline = byRequest.get(request);
+    if (deadline) deadlines.scope.run(deadline, done);
+    else done();
+  });
+  const dispose = async (request: FastifyRequest) => byRequest.get(request)?.dispose();
+  app.addHook('onResponse', dispose);
+  app.addHook('onRequestAbort', dispose);
 }

@@ -7,7 +7,7 @@ import { buildApiServices } from './wiring/api.ts';
 import { buildDecisionPipeline } from './wiring/decision-pipeline.ts';
 import { buildExecution } from './wiring/execution.ts';
 import { buildInfrastructure } from './wiring/infrastructure.ts';
-import { createModerationApi } from './wiring/moderation-service.ts';
+import { buildModerationBackend, createModerationApi } from './wiring/moderation-service.ts';
 import { buildObservability, registerCollectors } from './wiring/observability.ts';
 import { buildTools } from './wiring/tools.ts';
 import { buildConsoleApi } from './wiring/console.ts';
@@ -34,8 +34,24 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
   const obs = buildObservability(config, options);
   const infra = buildInfrastructure(config, obs, { background });
   const catalogue = buildTools(config, options);
-  const decisions = buildDecisionPipeline({ config, obs, db: infra.pool, flags: infra.flags, catalogue });
-  const api = buildApiServices({ config, obs, infra, catalogue, pipeline: decisions.pipeline, isDraining });
+  const moderationBackend = buildModerationBackend({ config, obs, flags: infra.flags });
+  const decisions = buildDecisionPipeline({
+    config,
+    obs,
+    db: infra.pool,
+    flags: infra.flags,
+    catalogue,
+    moderationBackend,
+  });
+  const api = buildApiServices({
+    config,
+    obs,
+    infra,
+    catalogue,
+    pipeline: decisions.pipeline,
+    isDraining,
+    background,
+  });
   const execution = buildExecution({
     config,
     obs,
@@ -85,7 +101,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     dlq: execution.dlq,
     execution: execution.execution,
     createApi: (options: { exposeApi?: boolean } = {}) => api.createApi({ ...options, console: consoleApi }),
-    createModerationApi: () => createModerationApi({ config, obs, flags: infra.flags, isDraining }),
+    createModerationApi: () => createModerationApi({ config, obs, backend: moderationBackend, isDraining }),
     createRelay: execution.createRelay,
     // Every role that writes audit events runs one; they take turns (ADR 0010).
     createAuditChainer: () =>
@@ -99,7 +115,9 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     setDraining: (value: boolean) => {
       draining = value;
     },
+    admission: api.admission,
     async close(): Promise<void> {
+      api.close();
       await decisions.moderation.close().catch(() => undefined);
       await infra.close();
     },

@@ -43,7 +43,7 @@ describe('load shedding', () => {
     expect((await stack.app.inject({ method: 'GET', url: '/livez' })).statusCode).toBe(200);
 
     const metrics = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toMatch(/^airlock_load_shed_total [1-9]/m);
+    expect(metrics).toMatch(/^airlock_load_shed_total\{reason="event_loop"\} [1-9]/m);
   });
 
   it('when the loop is idle again, then proposals are accepted again', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 // frozen, typed object; an invalid value stops start-up with one line naming the variable.
 
 export type Role = 'api' | 'worker' | 'moderation' | 'all';
+export type ModerationTransport = 'http' | 'in-process';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -21,7 +22,14 @@ export interface Config {
   // The worker role serves /livez, /readyz and /metrics here.
   readonly workerPort: number;
   readonly moderationUrl: string;
+  // How the gateway reaches the classifier: over HTTP (the moderation service, as in a
+  // split deployment) or in the same process (role all). See docs/adr/0017-moderation-budget-where-the-work-happens.md.
+  readonly moderationTransport: ModerationTransport;
+  // The moderation budget per call, measured where the work happens (the service, or the
+  // in-process backend); the HTTP client's own timer is only a backstop for a service
+  // that does not answer at all.
   readonly moderationTimeoutMs: number;
+  readonly moderationBackstopMs: number;
   readonly moderationBreaker: {
     readonly errorThresholdPercentage: number;
     readonly volumeThreshold: number;
@@ -62,6 +70,17 @@ export interface Config {
     readonly shutdownDelayMs: number;
     readonly shutdownTimeoutMs: number;
     readonly maxEventLoopDelayMs: number;
+    // One deadline per API request, honoured by the handler, the pool wait and each query,
+    // and below requestTimeoutMs so a request is always answered before its socket closes.
+    readonly requestDeadlineMs: number;
+  };
+  // Admission control on proposals (src/platform/admission.ts, docs/adr/0018-admission-control.md).
+  readonly admission: {
+    readonly maxInFlight: number;
+    readonly maxQueue: number;
+    readonly maxQueueWaitMs: number;
+    readonly maxBacklogAgeMs: number;
+    readonly backlogSampleMs: number;
   };
   readonly worker: {
     readonly concurrency: number;
@@ -186,7 +205,9 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
     workerPort: int(env, 'WORKER_PORT', 8082, 0, 65535),
     moderationUrl: url(env, 'MODERATION_URL', 'http://127.0.0.1:8081', ['http:', 'https:']),
     // Inside the 100 ms p99 budget of POST /v1/actions; a slower answer is "unavailable".
+    moderationTransport: moderationTransport(env, role as Role),
     moderationTimeoutMs: int(env, 'MODERATION_TIMEOUT_MS', 100, 10, 10_000),
+    moderationBackstopMs: int(env, 'MODERATION_BACKSTOP_MS', 1_000, 10, 60_000),
     moderationBreaker: {
       errorThresholdPercentage: int(env, 'MODERATION_BREAKER_ERROR_PERCENT', 50, 1, 100),
       volumeThreshold: int(env, 'MODERATION_BREAKER_VOLUME', 10, 1, 10_000),
@@ -212,6 +233,23 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 60_000),
       shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 1_000, 300_000),
       maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1_000, 0, 60_000),
+      requestDeadlineMs: int(
+        env,
+        'REQUEST_DEADLINE_MS',
+        Math.min(5_000, Math.floor(int(env, 'HTTP_REQUEST_TIMEOUT_MS', 10_000, 100, 120_000) * 0.8)),
+        50,
+        119_000,
+      ),
+    },
+    // Defaults measured on the 2-core development machine (BENCHMARKS.md): about as many
+    // proposals in flight as the pool has connections, and a queue wait that keeps the p99
+    // of admitted proposals inside 250 ms.
+    admission: {
+      maxInFlight: int(env, 'ADMISSION_MAX_IN_FLIGHT', 8, 1, 10_000),
+      maxQueue: int(env, 'ADMISSION_MAX_QUEUE', 64, 0, 100_000),
+      maxQueueWaitMs: int(env, 'ADMISSION_MAX_QUEUE_WAIT_MS', 100, 0, 60_000),
+      maxBacklogAgeMs: int(env, 'ADMISSION_MAX_BACKLOG_AGE_MS', 2_000, 10, 600_000),
+      backlogSampleMs: int(env, 'ADMISSION_BACKLOG_SAMPLE_MS', 250, 10, 60_000),
     },
     worker: {
       concurrency: int(env, 'WORKER_CONCURRENCY', 8, 1, 256),
@@ -250,6 +288,9 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       'must be set together with the other',
     );
   }
+  if (config.http.requestDeadlineMs >= config.http.requestTimeoutMs) {
+    throw new ConfigError('REQUEST_DEADLINE_MS', 'must be below HTTP_REQUEST_TIMEOUT_MS');
+  }
   if (config.worker.backoffMaxMs < config.worker.backoffBaseMs) {
     throw new ConfigError('WORKER_BACKOFF_MAX_MS', 'must not be below WORKER_BACKOFF_BASE_MS');
   }
@@ -272,6 +313,15 @@ function traceUiUrl(env: Env): string | undefined {
   url(env, 'TRACE_UI_URL', '', ['http:', 'https:']);
   if (!raw.includes('{trace_id}')) throw new ConfigError('TRACE_UI_URL', 'must contain {trace_id}');
   return raw;
+}
+
+// In role all the gateway and the classifier share a process: an HTTP hop between them
+// costs CPU and, worse, puts a timer on the same busy loop between the call and its answer.
+// Elsewhere moderation is a service of its own.
+function moderationTransport(env: Env, role: Role): ModerationTransport {
+  const chosen = oneOf(env, 'MODERATION_TRANSPORT', 'auto', ['auto', 'http', 'in-process'] as const);
+  if (chosen !== 'auto') return chosen;
+  return role === 'all' ? 'in-process' : 'http';
 }
 
 function telemetryConfig(env: Env): Config['telemetry'] {

@@ -365,9 +365,22 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
       help: 'Proposals refused with 429 rate_limited.',
       registers,
     }),
-    loadShed: new Counter({
+    // reason: event_loop (the event-loop delay guard) | queue_full | queue_timeout (too
+    // much proposal work in flight) | backlog (execution behind); see src/platform/admission.ts.
+    loadShed: new Counter<'reason'>({
       name: 'airlock_load_shed_total',
-      help: 'Requests refused with 503 overloaded because the process was shedding load.',
+      help: 'Requests refused with 503 overloaded because the process was shedding load, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    admissionInFlight: new Gauge({
+      name: 'airlock_admission_in_flight',
+      help: 'Proposals admitted and still being decided or recorded in this process.',
+      registers,
+    }),
+    executionBacklogAge: new Gauge({
+      name: 'airlock_execution_backlog_age_seconds',
+      help: 'Age of the oldest allowed action not yet started (outbox or queue), as last sampled by admission control.',
       registers,
     }),
 

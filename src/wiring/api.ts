@@ -9,6 +9,8 @@ import { createAuthService } from '../modules/auth/auth.service.ts';
 import type { DecisionPipeline } from '../modules/decisions/decision-pipeline.ts';
 import { createFlagsService } from '../modules/flags/flags.service.ts';
 import { createOutboxNotifier } from '../modules/outbox/outbox-notifier.ts';
+import { executionBacklogAgeMs, sampleExecutionBacklog } from '../modules/execution/execution-backlog.ts';
+import { createAdmission } from '../platform/admission.ts';
 import { createPolicyService } from '../modules/policy/policy.service.ts';
 import { createRateLimiter } from '../modules/rate-limit/rate-limiter.ts';
 import { createReportsService } from '../modules/reports/reports.service.ts';
@@ -33,6 +35,7 @@ export function buildApiServices(deps: {
   catalogue: ToolCatalogue;
   pipeline: DecisionPipeline;
   isDraining: () => boolean;
+  background: boolean;
 }) {
   const { config, obs, infra, pipeline } = deps;
   const { logger, metrics, telemetry, tracer } = obs;
@@ -64,7 +67,35 @@ export function buildApiServices(deps: {
     ...counts.rateLimiter,
   });
   const notifyOutbox = createOutboxNotifier({ db: pool, logger });
+  // Admission control (docs/adr/0018-admission-control.md): proposals in flight, and the
+  // execution backlog sampled where proposals are admitted.
+  const admission = createAdmission({
+    ...config.admission,
+    onShed: (reason) => metrics.loadShed.inc({ reason }),
+  });
+  let stopBacklogSampler: (() => void) | undefined;
+  const startBacklogSampler = (): void => {
+    stopBacklogSampler ??= sampleExecutionBacklog({
+      intervalMs: config.admission.backlogSampleMs,
+      read: () => executionBacklogAgeMs({ db: pool, queue: infra.queue }),
+      report: (ageMs) => {
+        admission.reportBacklogAge(ageMs);
+        if (ageMs !== undefined) metrics.executionBacklogAge.set(ageMs / 1000);
+      },
+    });
+  };
   const actions = createActionsService({
+    capacity: {
+      acquire: async () => {
+        const release = await admission.acquire();
+        metrics.admissionInFlight.set(admission.stats().inFlight);
+        return () => {
+          release();
+          metrics.admissionInFlight.set(admission.stats().inFlight);
+        };
+      },
+    },
+    outsideDeadline: infra.deadlines.exempt,
     notifyOutbox,
     pool,
     tools,
@@ -94,6 +125,7 @@ export function buildApiServices(deps: {
   const observeRequest = observeRequests(config, metrics);
 
   function createApi(options: { exposeApi?: boolean; console: ConsoleApi }) {
+    if (options.exposeApi !== false && deps.background) startBacklogSampler();
     return buildApp({
       exposeApi: options.exposeApi,
       logger,
@@ -113,8 +145,21 @@ export function buildApiServices(deps: {
       observeRequest,
       ...counts.app,
       tracer: telemetry.enabled ? tracer : undefined,
+      deadlines: { scope: infra.deadlines, ms: config.http.requestDeadlineMs },
     });
   }
 
-  return { auth, audit, policies, actions, reviews, reports, flagsService, notifyOutbox, createApi };
+  return {
+    auth,
+    audit,
+    policies,
+    actions,
+    reviews,
+    reports,
+    flagsService,
+    notifyOutbox,
+    admission,
+    createApi,
+    close: () => stopBacklogSampler?.(),
+  };
 }

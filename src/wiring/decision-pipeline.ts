@@ -12,6 +12,7 @@ import { createSecretStage } from '../modules/decisions/stages/secret-stage.ts';
 import { createSsrfStage } from '../modules/decisions/stages/ssrf-stage.ts';
 import { createToolDefaultStage } from '../modules/decisions/stages/tool-default-stage.ts';
 import { createUserReportsStage } from '../modules/decisions/stages/user-reports-stage.ts';
+import type { ModerationBackend } from '../modules/moderation/moderation-backend.ts';
 import { createModerationClient } from '../modules/moderation/moderation-client.ts';
 import {
   observeModerationCalls,
@@ -29,6 +30,7 @@ export function buildDecisionPipeline(deps: {
   db: Queryable;
   flags: Pick<FlagProvider, 'isEnabled'>;
   catalogue: ToolCatalogue;
+  moderationBackend: ModerationBackend;
 }) {
   const { config, obs, flags } = deps;
   const { tools, fetchPolicy } = deps.catalogue;
@@ -39,7 +41,9 @@ export function buildDecisionPipeline(deps: {
   };
   const moderation = createModerationClient({
     baseUrl: config.moderationUrl,
+    backend: config.moderationTransport === 'in-process' ? deps.moderationBackend : undefined,
     timeoutMs: config.moderationTimeoutMs,
+    backstopMs: config.moderationBackstopMs,
     breaker: config.moderationBreaker,
     logger: obs.logger,
     ...observeModerationCalls(obs.metrics),

@@ -5,6 +5,7 @@ import { createLocalFlagProvider } from '../platform/flags/local-flag-provider.t
 import { createUnleashFlagProvider } from '../platform/flags/unleash-flag-provider.ts';
 import { createQueue, queuePrefix as bullPrefixOf, type RetryPolicy } from '../platform/queue.ts';
 import { createRedis, type Redis } from '../platform/redis.ts';
+import { createDeadlineScope, withDeadlines } from '../platform/request-deadline.ts';
 import { tracePool } from '../platform/traced.ts';
 import { EXECUTE_QUEUE } from '../modules/execution/execution.jobs.ts';
 import { findTenantSlugs } from '../modules/tenants/tenants.repository.ts';
@@ -24,7 +25,11 @@ export function buildInfrastructure(config: Config, obs: Observability, options:
     applicationName: `airlock-${config.role}`,
     logger,
   });
-  const pool: Pool = telemetry.enabled ? tracePool(rawPool, tracer) : rawPool;
+  // One deadline per API request, honoured by the pool wait and every query
+  // (src/platform/request-deadline.ts); background work runs outside any deadline.
+  const deadlines = createDeadlineScope();
+  const boundedPool = withDeadlines(rawPool, deadlines, config.databaseUrl);
+  const pool: Pool = telemetry.enabled ? tracePool(boundedPool, tracer) : boundedPool;
   const cacheRedis = createRedis(config.redisUrl, 'cache', {
     logger,
     commandTimeoutMs: config.cache.commandTimeoutMs,
@@ -88,6 +93,7 @@ export function buildInfrastructure(config: Config, obs: Observability, options:
 
   return {
     pool,
+    deadlines,
     cacheRedis,
     queue,
     queuePrefix,

@@ -1,34 +1,54 @@
 import type { Config } from '../platform/config.ts';
 import type { FlagProvider } from '../platform/flags/flag-provider.ts';
 import { buildModerationApp } from '../modules/moderation/moderation-app.ts';
+import { createModerationBackend, type ModerationBackend } from '../modules/moderation/moderation-backend.ts';
 import { createModerationClassifier } from '../modules/moderation/moderation-classifier.ts';
 import { createOpenAiModerationAdapter } from '../modules/moderation/openai-moderation-adapter.ts';
 import { observeRequests, type Observability } from './observability.ts';
 
-// The moderation role's app. The classifier is local unless OPENAI_API_KEY is set.
-// Drills degrade it through chaos flags, read on every request.
-export function createModerationApi(deps: {
+// The moderation service's work: the classifier (local unless OPENAI_API_KEY is set), the
+// drills' faults (chaos flags, read on every call) and its budget. Shared by the moderation
+// role's HTTP app and, in role all, by the gateway's in-process transport
+// (docs/adr/0017-moderation-budget-where-the-work-happens.md). Built on first use: the
+// worker role never classifies.
+export function buildModerationBackend(deps: {
   config: Config;
   obs: Observability;
   flags: Pick<FlagProvider, 'isEnabled'>;
+}): ModerationBackend {
+  const { config, obs, flags } = deps;
+  let backend: ModerationBackend | undefined;
+  return {
+    moderate: (text, budgetMs) =>
+      (backend ??= createModerationBackend({
+        classifier: config.openAiApiKey
+          ? createOpenAiModerationAdapter({
+              apiKey: config.openAiApiKey,
+              timeoutMs: config.moderationTimeoutMs * 5,
+            })
+          : createModerationClassifier(),
+        faults: {
+          latencyMs: () => (flags.isEnabled('chaos.moderation-slow') ? 1_500 : 0),
+          failRate: () => (flags.isEnabled('chaos.moderation-errors') ? 1 : 0),
+        },
+        registry: obs.metrics.registry,
+      })).moderate(text, budgetMs),
+  };
+}
+
+// The moderation role's app, in front of the shared backend.
+export function createModerationApi(deps: {
+  config: Config;
+  obs: Observability;
+  backend: ModerationBackend;
   isDraining: () => boolean;
 }) {
-  const { config, obs, flags } = deps;
-  const classifier = config.openAiApiKey
-    ? createOpenAiModerationAdapter({
-        apiKey: config.openAiApiKey,
-        timeoutMs: config.moderationTimeoutMs * 5,
-      })
-    : createModerationClassifier();
+  const { config, obs } = deps;
   return buildModerationApp({
     logger: obs.logger.child({ component: 'moderation' }),
-    classifier,
+    backend: deps.backend,
     registry: obs.metrics.registry,
     isDraining: deps.isDraining,
     observeRequest: observeRequests(config, obs.metrics),
-    faults: {
-      latencyMs: () => (flags.isEnabled('chaos.moderation-slow') ? 1_500 : 0),
-      failRate: () => (flags.isEnabled('chaos.moderation-errors') ? 1 : 0),
-    },
   });
 }

@@ -155,7 +155,7 @@ export const countEvents = (metrics: Metrics, toolNames: ReadonlySet<string>) =>
   },
   dlq: { onReplay: () => metrics.deadLetterReplays.inc() },
   relay: { onPublished: (count: number) => metrics.outboxPublished.inc(count) },
-  app: { onLoadShed: () => metrics.loadShed.inc() },
+  app: { onLoadShed: () => metrics.loadShed.inc({ reason: 'event_loop' }) },
 });
 
 export const observeRequests = (

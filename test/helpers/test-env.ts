@@ -59,6 +59,14 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     // The production 100 ms budget fails the cache and the rate limiter open when a loaded
     // CI machine is slow; tests that want a fast failure cut the connection instead.
     CACHE_COMMAND_TIMEOUT_MS: '1000',
+    // Stacks start the moderation service on a port of their own, as a split deployment
+    // does; tests of role all's in-process transport ask for it.
+    MODERATION_TRANSPORT: 'http',
+    // Admission control queues rather than sheds, and ignores the execution backlog (most
+    // stacks run no worker): only the tests about shedding turn it on.
+    ADMISSION_MAX_QUEUE_WAIT_MS: '30000',
+    ADMISSION_MAX_QUEUE: '10000',
+    ADMISSION_MAX_BACKLOG_AGE_MS: '600000',
     ...extra,
   };
 }

@@ -70,6 +70,11 @@ export function createActionsService(deps: {
   policies: { get(tenantId: string): Promise<TenantPolicy> };
   cache: ActionCache;
   idempotencyLeaseMs: number;
+  // Runs clean-up that must happen even after the request's deadline passed.
+  outsideDeadline?: <T>(work: () => T) => T;
+  // Admission control (src/platform/admission.ts): taken before the idempotency claim, so
+  // a refused proposal has written nothing and its key stays free for the retry.
+  capacity?: { acquire(): Promise<() => void> };
   admission?: AdmissionCheck;
   observeDecision?: ProposalObserver;
   traceContext?: () => Record<string, string> | null;
@@ -100,6 +105,20 @@ export function createActionsService(deps: {
       throw new ForbiddenError('tool_not_permitted', `This key may not use the tool ${tool.name}.`);
     }
 
+    const release = await deps.capacity?.acquire();
+    try {
+      return await decideAndRecord(principal, input, idempotencyKey, tool.name);
+    } finally {
+      release?.();
+    }
+  }
+
+  async function decideAndRecord(
+    principal: Principal,
+    input: ProposalInput,
+    idempotencyKey: string,
+    toolName: string,
+  ): Promise<ProposalResult> {
     const tenantId = principal.tenantId;
     const requestHash = sha256Hex(canonicalJson(input));
     const claim = await claimIdempotencyKey(pool, {
@@ -135,7 +154,7 @@ export function createActionsService(deps: {
       const context = input.context ?? {};
       const decision = await deps.pipeline.decide({
         tenantId,
-        tool: tool.name,
+        tool: toolName,
         arguments: input.arguments,
         userId: input.user_id,
         context,
@@ -146,7 +165,7 @@ export function createActionsService(deps: {
       const action: ActionRecord = {
         id: randomUUID(),
         tenantId,
-        tool: tool.name,
+        tool: toolName,
         arguments: input.arguments,
         userId: input.user_id,
         context,
@@ -182,15 +201,16 @@ export function createActionsService(deps: {
           actionId: action.id,
           type: 'action.proposed',
           actor: `key:${principal.keyId}`,
-          data: { tool: tool.name, user_id: input.user_id, status, decision },
+          data: { tool: toolName, user_id: input.user_id, status, decision },
         });
       });
       if (status === 'queued') deps.notifyOutbox?.();
-      deps.observeDecision?.(tool.name, decision);
+      deps.observeDecision?.(toolName, decision);
       await onChange(action);
       return { action: toActionView(action), replayed: false };
     } catch (err) {
-      await releaseIdempotencyKey(pool, { tenantId, key: idempotencyKey, token }).catch(() => undefined);
+      const release = () => releaseIdempotencyKey(pool, { tenantId, key: idempotencyKey, token });
+      await (deps.outsideDeadline ? deps.outsideDeadline(release) : release()).catch(() => undefined);
       throw err;
     }
   }

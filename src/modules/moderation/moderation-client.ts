@@ -2,15 +2,24 @@ import CircuitBreaker from 'opossum';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { AppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { parseModerationResult } from './moderation-types.ts';
+import type { ModerationBackend } from './moderation-backend.ts';
+import { BUDGET_HEADER, parseModerationResult } from './moderation-types.ts';
 import type { ModerationResult } from './moderation-types.ts';
 
 // The gateway's client for the moderation service. It runs on the API request path, so it
-// has one timeout budget per call and no retries: a retry would spend the latency budget of
+// has one budget per call and no retries: a retry would spend the latency budget of
 // POST /v1/actions (p99 100 ms) on a dependency that is already struggling. Failures go
 // through a circuit breaker, which stops calling a service that keeps failing and probes it
 // again after a pause. The caller (the moderation stage) turns every failure into a
 // fail-closed decision; see docs/adr/0007-moderation-fail-closed.md.
+//
+// Two transports, one behaviour (docs/adr/0017-moderation-budget-where-the-work-happens.md):
+// - HTTP, to the moderation service (split roles). The budget travels in a header and the
+//   service enforces it on its own clock; the client's timer is only a backstop for a
+//   service that does not answer at all, set well above the budget so that this process's
+//   own busy event loop cannot pass for a slow service.
+// - in process (role all): the backend is called directly, with the same budget, faults,
+//   breaker and metrics, and no socket or timer between the call and its verdict.
 
 export class ModerationUnavailableError extends AppError {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -34,7 +43,13 @@ export interface ModerationBreakerOptions {
 
 export interface ModerationClientOptions {
   baseUrl: string;
+  // Set for the in-process transport: baseUrl is then not used.
+  backend?: ModerationBackend;
+  // The budget per call, enforced where the work happens.
   timeoutMs: number;
+  // The HTTP transport's own timer, for a service that never answers; default
+  // max(1 s, 2 x timeoutMs).
+  backstopMs?: number;
   breaker: ModerationBreakerOptions;
   logger: Logger;
   onStateChange?: (state: ModerationBreakerState) => void;
@@ -58,9 +73,20 @@ class ModerationRequestRejected extends Error {
   }
 }
 
+// The service ran out of the budget we gave it: a timeout, like our own backstop firing.
+class ModerationBudgetExceeded extends Error {
+  constructor() {
+    super('The moderation service did not answer within its budget.');
+    this.name = 'ModerationBudgetExceeded';
+  }
+}
+
 const isTimeout = (err: unknown): boolean =>
-  err instanceof Error &&
-  (err.name === 'TimeoutError' || (err.name === 'AbortError' && /timeout/i.test(err.message)));
+  err instanceof ModerationBudgetExceeded ||
+  (err instanceof Error &&
+    (err.name === 'TimeoutError' ||
+      (err.name === 'AbortError' && /timeout/i.test(err.message)) ||
+      (err as { code?: unknown }).code === 'moderation_deadline_exceeded'));
 
 const breakerCode = (err: unknown): unknown =>
   err instanceof Error ? (err as { code?: unknown }).code : undefined;
@@ -70,16 +96,20 @@ export const createModerationClient = (options: ModerationClientOptions): Modera
   // Its own connection pool, so close() releases exactly the sockets this client opened.
   const agent = new Agent({ keepAliveTimeout: 4_000, connections: 128 });
 
-  const call = async (text: string): Promise<ModerationResult> => {
-    const signal = AbortSignal.timeout(options.timeoutMs);
+  const backstopMs = options.backstopMs ?? Math.max(1_000, 2 * options.timeoutMs);
+  const budget = String(options.timeoutMs);
+
+  const overHttp = async (text: string): Promise<ModerationResult> => {
+    const signal = AbortSignal.timeout(backstopMs);
     const response = await undiciFetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: { 'content-type': 'application/json', accept: 'application/json', [BUDGET_HEADER]: budget },
       body: JSON.stringify({ input: text }),
       signal,
       dispatcher: agent,
     });
     if (!response.ok) {
+      if (response.status === 503 && (await deadlineExceeded(response))) throw new ModerationBudgetExceeded();
       await response.body?.cancel().catch(() => undefined);
       const clientError = response.status >= 400 && response.status < 500;
       if (clientError && response.status !== 408 && response.status !== 429) {
@@ -92,10 +122,14 @@ export const createModerationClient = (options: ModerationClientOptions): Modera
     return parsed;
   };
 
+  const backend = options.backend;
+  const call = backend ? (text: string) => backend.moderate(text, options.timeoutMs) : overHttp;
+
   const breaker = new CircuitBreaker(call, {
     name: 'moderation',
-    // The fetch carries its own deadline (AbortSignal.timeout), which also cancels the
-    // request; a second timer in the breaker would only race it.
+    // The budget is enforced where the work happens and the fetch carries its own backstop
+    // (AbortSignal.timeout), which also cancels the request; a timer here would only race
+    // them, on the caller's loop.
     timeout: false,
     errorThresholdPercentage: options.breaker.errorThresholdPercentage,
     resetTimeout: options.breaker.resetTimeoutMs,
@@ -141,10 +175,8 @@ export const createModerationClient = (options: ModerationClientOptions): Modera
           );
         }
         if (isTimeout(err)) {
-          throw unavailable(
-            'timeout',
-            `The moderation service did not answer within ${options.timeoutMs} ms.`,
-          );
+          const waited = err instanceof Error && err.name === 'TimeoutError' ? backstopMs : options.timeoutMs;
+          throw unavailable('timeout', `The moderation service did not answer within ${waited} ms.`);
         }
         const message =
           err instanceof ModerationRequestRejected ? err.message : 'The moderation service call failed.';
@@ -157,4 +189,9 @@ export const createModerationClient = (options: ModerationClientOptions): Modera
       await agent.close();
     },
   };
+};
+
+const deadlineExceeded = async (response: { json(): Promise<unknown> }): Promise<boolean> => {
+  const body = (await response.json().catch(() => null)) as { code?: unknown } | null;
+  return body?.code === 'moderation_deadline_exceeded';
 };

@@ -25,6 +25,10 @@ export type ModerationCategory = (typeof MODERATION_CATEGORIES)[number];
 // service accepts goes unexamined.
 export const MODERATION_MAX_INPUT_CHARS = 100_000;
 
+// The caller's budget for one call, in milliseconds. The service enforces it on its own
+// clock and answers 503 moderation_deadline_exceeded rather than after it.
+export const BUDGET_HEADER = 'x-moderation-budget-ms';
+
 export interface ModerationResult {
   flagged: boolean;
   categories: Record<ModerationCategory, boolean>;

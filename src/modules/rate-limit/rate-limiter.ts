@@ -22,6 +22,9 @@ export function createRateLimiter(deps: {
   onLimited?: () => void;
   onUnavailable?: () => void;
 }): RateLimiter {
+  // Logged when the limiter starts failing open and when it recovers, not per request: an
+  // outage would otherwise write a line for every proposal. The rest is counted.
+  let unavailable = false;
   return {
     async consume(tenantId, userId, perMinute) {
       // Hash the user id: it is the caller's free text, and keys should not carry it.
@@ -37,11 +40,18 @@ export function createRateLimiter(deps: {
         )) as [number, number];
       } catch (err) {
         deps.onUnavailable?.();
-        deps.logger.warn(
-          { err: { message: (err as Error).message } },
-          'rate limiter unavailable; allowing the request',
-        );
+        if (!unavailable) {
+          unavailable = true;
+          deps.logger.warn(
+            { err: { message: (err as Error).message } },
+            'rate limiter unavailable; allowing requests until Redis answers',
+          );
+        }
         return;
+      }
+      if (unavailable) {
+        unavailable = false;
+        deps.logger.info('rate limiter available again');
       }
       if (result[0] === 1) return;
       deps.onLimited?.();

@@ -64,8 +64,22 @@ export function createHttpServer(options: HttpServerOptions) {
     ),
   );
 
+  const requestStarts = new WeakMap<FastifyRequest, number>();
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (options.observeRequest) requestStarts.set(request, performance.now());
+  });
+  // A request whose socket closed before we answered never reaches onResponse; it still
+  // counts in the RED histogram, as a failure: we cannot tell a client's impatience from our
+  // own slowness, and a request nobody answered was not served (the availability SLI).
+  app.addHook('onRequestAbort', async (request) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = (performance.now() - (requestStarts.get(request) ?? performance.now())) / 1000;
+    options.observeRequest?.(route, request.method, 599, seconds);
+    request.log.info(
+      { method: request.method, route, duration_ms: Math.round(seconds * 1e5) / 100 },
+      'request aborted before a response',
+    );
   });
   // One access line per request, and the RED histogram. Bodies and headers are never logged.
   app.addHook('onResponse', async (request, reply) => {
@@ -152,10 +166,56 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
 function isDependencyOutage(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code) ||
+    // 57014: a statement cancelled by its timeout (a lock held too long, an overloaded
+    // server) or by the request's deadline: a dependency condition, not a bug.
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      '57014',
+      '57P01',
+      '57P02',
+      '57P03',
+      '53300',
+    ].includes(code) ||
     code.startsWith('08') ||
     /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)
   );
+}
+
+// 503s that are the system working as designed during an outage or overload: they are in
+// the access line and the metrics already, and a line with a stack for each would flood the
+// logs exactly when someone reads them. One warning per code when they start, and a count
+// every interval while they go on.
+const EXPECTED_UNAVAILABLE = new Set([
+  'overloaded',
+  'dependency_unavailable',
+  'moderation_fault_injected',
+  'moderation_deadline_exceeded',
+]);
+const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
+const unavailableSince = new WeakMap<Logger, Map<string, { since: number; count: number }>>();
+
+function noteUnavailable(logger: Logger, problem: AppError): void {
+  let byCode = unavailableSince.get(logger);
+  if (!byCode) unavailableSince.set(logger, (byCode = new Map()));
+  const now = Date.now();
+  const current = byCode.get(problem.code);
+  if (!current || now - current.since >= UNAVAILABLE_LOG_INTERVAL_MS) {
+    const cause = problem.cause as { message?: string; code?: string } | undefined;
+    logger.warn(
+      {
+        code: problem.code,
+        answered_since_last_line: current?.count ?? 0,
+        cause: cause ? { message: cause.message, code: cause.code } : undefined,
+      },
+      current ? 'still answering 503' : 'answering 503',
+    );
+    byCode.set(problem.code, { since: now, count: 1 });
+  } else {
+    current.count += 1;
+  }
 }
 
 export function sendProblem(
@@ -165,9 +225,11 @@ export function sendProblem(
   logger: Logger,
 ): FastifyReply {
   const problem = toAppError(error);
-  if (problem.status >= 500) {
+  if (problem.status >= 500 && !EXPECTED_UNAVAILABLE.has(problem.code)) {
     // The client sees a generic message; the log keeps the cause.
     logger.error({ err: problem.cause ?? error, req_id: request.id, code: problem.code }, 'request failed');
+  } else if (problem.status >= 500) {
+    noteUnavailable(logger, problem);
   }
   for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
   return reply
