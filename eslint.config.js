@@ -55,4 +55,9 @@ export default tseslint.config(
       ),
     },
   },
+  {
+    // k6 scripts run in k6, not Node: its globals, type-checked with @types/k6.
+    files: ['load-tests/**/*.js'],
+    languageOptions: { globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly' } },
+  },
 );

@@ -28,6 +28,8 @@ import type { PolicyService } from './modules/policy/policy.service.ts';
 import { reviewsRoutes } from './modules/reviews/reviews.routes.ts';
 import type { ReviewsService } from './modules/reviews/reviews.service.ts';
 import { reportsRoutes } from './modules/reports/reports.routes.ts';
+import { operatorRoutes } from './modules/auth/operator.routes.ts';
+import type { AuthService } from './modules/auth/auth.service.ts';
 import type { ReportsService } from './modules/reports/reports.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
@@ -58,6 +60,8 @@ export interface AppDeps {
   onLoadShed?: () => void;
   // Set only when tracing is on: one server span per request, the parent of every other.
   tracer?: Tracer;
+  // Enables POST /v1/operator/keys (AIRLOCK_OPERATOR_TOKEN); unset, the route does not exist.
+  operator?: { auth: Pick<AuthService, 'createKey'>; token: string };
   // One deadline per request (src/platform/request-deadline.ts).
   deadlines?: { scope: DeadlineScope; ms: number };
 }
@@ -128,6 +132,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(opsRoutes, { ops: deps.console.ops, guard: deps.guard });
   await app.register(actionDetailsRoutes, { details: deps.console.details, guard: deps.guard });
   await app.register(consoleRoutes);
+  if (deps.operator) await app.register(operatorRoutes, deps.operator);
 
   return app;
 }

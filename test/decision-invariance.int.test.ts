@@ -145,15 +145,16 @@ describe('decision invariance, split roles (moderation as its own process over H
           (response) => response.ok,
           () => false,
         ),
-      { timeoutMs: 30_000, intervalMs: 100, what: 'the moderation process to listen' },
+      { timeoutMs: 100_000, intervalMs: 100, what: 'the moderation process to listen' },
     );
     agent = await createKey(stack, 'acme', 'agent');
-  });
+    // A process start on a loaded 2-core machine can take most of a minute.
+  }, 150_000);
   afterAll(async () => {
     moderation?.kill('SIGTERM');
     await moderation?.exited;
     await stack?.close();
-  });
+  }, 60_000);
 
   it('when the gateway loop is saturated, then no proposal goes to review with moderation_unavailable and threats are still denied', async () => {
     // Four blocks of 200 ms: each alone is twice the 100 ms budget, which a timer on the

@@ -58,6 +58,8 @@ export interface Config {
   // starts from them rather than from the defaults.
   readonly unleashBackupDir: string;
   readonly openAiApiKey: string | undefined;
+  // Enables POST /v1/operator/keys (the k6 suites' setup); unset, the route does not exist.
+  readonly operatorToken: string | undefined;
   readonly logLevel: LogLevel;
   readonly db: {
     readonly poolMax: number;
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
     unleashEnvironment: optional(env, 'UNLEASH_ENVIRONMENT'),
     unleashBackupDir: str(env, 'UNLEASH_BACKUP_DIR', path.join(tmpdir(), 'airlock-flags')),
     openAiApiKey: optional(env, 'OPENAI_API_KEY'),
+    operatorToken: operatorToken(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     db: {
       poolMax: int(env, 'DB_POOL_MAX', 10, 1, 500),
@@ -313,6 +316,15 @@ function traceUiUrl(env: Env): string | undefined {
   url(env, 'TRACE_UI_URL', '', ['http:', 'https:']);
   if (!raw.includes('{trace_id}')) throw new ConfigError('TRACE_UI_URL', 'must contain {trace_id}');
   return raw;
+}
+
+function operatorToken(env: Env): string | undefined {
+  const token = optional(env, 'AIRLOCK_OPERATOR_TOKEN');
+  // Never echo the value: it is a credential.
+  if (token !== undefined && token.length < 24) {
+    throw new ConfigError('AIRLOCK_OPERATOR_TOKEN', 'must be at least 24 characters');
+  }
+  return token;
 }
 
 // In role all the gateway and the classifier share a process: an HTTP hop between them

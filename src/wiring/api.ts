@@ -146,6 +146,7 @@ export function buildApiServices(deps: {
       ...counts.app,
       tracer: telemetry.enabled ? tracer : undefined,
       deadlines: { scope: infra.deadlines, ms: config.http.requestDeadlineMs },
+      operator: config.operatorToken ? { auth, token: config.operatorToken } : undefined,
     });
   }
 

@@ -24,11 +24,63 @@ export async function insertAction(db: Queryable, action: ActionRecord): Promise
   );
 }
 
+// The proposal's whole write but its audit event, in one statement (one round trip instead
+// of three): the action, its outbox row when it was allowed, and the completion of its
+// idempotency claim. Returns false when the claim is no longer ours (its lease expired and
+// another request took the key over): the caller must roll back. Foreign keys are checked at
+// the end of the statement, when the action row exists.
+export async function recordProposal(
+  tx: Queryable,
+  proposal: {
+    action: ActionRecord;
+    idempotency: { key: string; token: string };
+    outbox: { topic: string; traceContext: Record<string, string> | null } | null;
+  },
+): Promise<boolean> {
+  const { action } = proposal;
+  const { rows } = await tx.query<{ completed: boolean }>({
+    name: 'record_proposal',
+    text: `WITH action AS (
+         INSERT INTO actions (id, tenant_id, tool, arguments, user_id, context, status, decision, attempts, version,
+                              queued_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $10, $10)
+         RETURNING id
+       ), outbox AS (
+         INSERT INTO outbox (tenant_id, action_id, topic, payload, trace_context)
+         SELECT $2, id, $13, '{}'::jsonb, $14 FROM action WHERE $13::text IS NOT NULL
+         RETURNING id
+       ), completed AS (
+         UPDATE idempotency_keys SET action_id = $1, locked_until = NULL
+          WHERE tenant_id = $2 AND key = $11 AND claim_token = $12 AND action_id IS NULL
+         RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM completed) AS completed, (SELECT count(*) FROM outbox) AS queued`,
+    values: [
+      action.id,
+      action.tenantId,
+      action.tool,
+      JSON.stringify(action.arguments),
+      action.userId,
+      JSON.stringify(action.context),
+      action.status,
+      JSON.stringify(action.decision),
+      action.queuedAt,
+      action.createdAt,
+      proposal.idempotency.key,
+      proposal.idempotency.token,
+      proposal.outbox?.topic ?? null,
+      proposal.outbox?.traceContext ? JSON.stringify(proposal.outbox.traceContext) : null,
+    ],
+  });
+  return rows[0]?.completed === true;
+}
+
 export async function findAction(db: Queryable, tenantId: string, id: string): Promise<ActionRecord | null> {
-  const { rows } = await db.query<ActionRecord>(
-    `SELECT ${COLUMNS} FROM actions WHERE tenant_id = $1 AND id = $2`,
-    [tenantId, id],
-  );
+  const { rows } = await db.query<ActionRecord>({
+    name: 'find_action',
+    text: `SELECT ${COLUMNS} FROM actions WHERE tenant_id = $1 AND id = $2`,
+    values: [tenantId, id],
+  });
   return rows[0] ?? null;
 }
 

@@ -14,22 +14,18 @@ import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/auth.repository.ts';
 import type { DecisionPipeline } from '../decisions/decision-pipeline.ts';
 import type { Decision, ProposalContext, TenantPolicy } from '../decisions/decision-types.ts';
-import { enqueueExecution } from '../outbox/outbox.repository.ts';
+import { EXECUTE_ACTION_TOPIC } from '../outbox/outbox.repository.ts';
 import type { ToolRegistry } from '../tools/tool-registry.ts';
 import type { ActionCache } from './action-cache.ts';
 import { toActionView, type ActionRecord, type ActionStatus, type ActionView } from './action-types.ts';
 import {
   findAction,
-  insertAction,
   listActions,
+  recordProposal,
   type ActionFilter,
   type Keyset,
 } from './actions.repository.ts';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-  releaseIdempotencyKey,
-} from './idempotency.repository.ts';
+import { claimIdempotencyKey, releaseIdempotencyKey } from './idempotency.repository.ts';
 
 export interface ProposalInput {
   tool: string;
@@ -180,17 +176,15 @@ export function createActionsService(deps: {
         updatedAt: now,
       };
       await withTransaction(pool, async (tx) => {
-        await insertAction(tx, action);
-        if (status === 'queued') {
-          await enqueueExecution(tx, {
-            tenantId,
-            actionId: action.id,
-            traceContext: deps.traceContext?.() ?? null,
-          });
-        }
-        if (
-          !(await completeIdempotencyKey(tx, { tenantId, key: idempotencyKey, token, actionId: action.id }))
-        ) {
+        const completed = await recordProposal(tx, {
+          action,
+          idempotency: { key: idempotencyKey, token },
+          outbox:
+            status === 'queued'
+              ? { topic: EXECUTE_ACTION_TOPIC, traceContext: deps.traceContext?.() ?? null }
+              : null,
+        });
+        if (!completed) {
           throw new ConflictError(
             'idempotency_key_in_flight',
             'This request outlived its Idempotency-Key lease and another request took the key over.',

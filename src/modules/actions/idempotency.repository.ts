@@ -13,22 +13,24 @@ export async function claimIdempotencyKey(
   db: Queryable,
   claim: { tenantId: string; key: string; requestHash: string; leaseMs: number },
 ): Promise<ClaimResult> {
-  const claimed = await db.query<{ claim_token: string }>(
-    `INSERT INTO idempotency_keys (tenant_id, key, request_hash, claim_token, locked_until)
+  const claimed = await db.query<{ claim_token: string }>({
+    name: 'claim_idempotency_key',
+    text: `INSERT INTO idempotency_keys (tenant_id, key, request_hash, claim_token, locked_until)
      VALUES ($1, $2, $3, gen_random_uuid(), now() + make_interval(secs => $4 / 1000.0))
      ON CONFLICT (tenant_id, key) DO UPDATE
         SET request_hash = EXCLUDED.request_hash, claim_token = EXCLUDED.claim_token,
             locked_until = EXCLUDED.locked_until, created_at = now()
       WHERE idempotency_keys.action_id IS NULL AND idempotency_keys.locked_until < now()
      RETURNING claim_token`,
-    [claim.tenantId, claim.key, claim.requestHash, claim.leaseMs],
-  );
+    values: [claim.tenantId, claim.key, claim.requestHash, claim.leaseMs],
+  });
   if (claimed.rows[0]) return { kind: 'claimed', token: claimed.rows[0].claim_token };
 
-  const { rows } = await db.query<{ request_hash: string; action_id: string | null }>(
-    'SELECT request_hash, action_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2',
-    [claim.tenantId, claim.key],
-  );
+  const { rows } = await db.query<{ request_hash: string; action_id: string | null }>({
+    name: 'read_idempotency_key',
+    text: 'SELECT request_hash, action_id FROM idempotency_keys WHERE tenant_id = $1 AND key = $2',
+    values: [claim.tenantId, claim.key],
+  });
   const existing = rows[0];
   // Released between our insert and this read: the caller may simply try again.
   if (!existing) return { kind: 'in_flight' };

@@ -11,12 +11,13 @@ export interface Principal {
 }
 
 export async function findPrincipalByKeyHash(db: Queryable, keyHash: Buffer): Promise<Principal | null> {
-  const { rows } = await db.query<Principal>(
-    `SELECT k.id AS "keyId", k.tenant_id AS "tenantId", t.slug AS "tenantSlug", k.role, k.tools
+  const { rows } = await db.query<Principal>({
+    name: 'find_principal_by_key_hash',
+    text: `SELECT k.id AS "keyId", k.tenant_id AS "tenantId", t.slug AS "tenantSlug", k.role, k.tools
        FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
       WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-    [keyHash],
-  );
+    values: [keyHash],
+  });
   return rows[0] ?? null;
 }
 

@@ -11,10 +11,11 @@ export const DEFAULT_POLICY: Readonly<TenantPolicy> = Object.freeze({
 });
 
 export async function findPolicy(db: Queryable, tenantId: string): Promise<TenantPolicy | null> {
-  const { rows } = await db.query<{ policy: TenantPolicy }>(
-    'SELECT policy FROM tenant_policies WHERE tenant_id = $1',
-    [tenantId],
-  );
+  const { rows } = await db.query<{ policy: TenantPolicy }>({
+    name: 'find_policy',
+    text: 'SELECT policy FROM tenant_policies WHERE tenant_id = $1',
+    values: [tenantId],
+  });
   return rows[0]?.policy ?? null;
 }
 

@@ -36,15 +36,16 @@ export async function countRecentReports(
   tool: string,
   windowMinutes: number,
 ): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n
+  const { rows } = await db.query<{ n: number }>({
+    name: 'count_recent_reports',
+    text: `SELECT count(*)::int AS n
        FROM reports r
        LEFT JOIN report_resets z ON z.tenant_id = r.tenant_id AND z.tool = r.tool
       WHERE r.tenant_id = $1 AND r.tool = $2
         AND r.created_at > now() - make_interval(mins => $3)
         AND (z.reset_at IS NULL OR r.created_at > z.reset_at)`,
-    [tenantId, tool, windowMinutes],
-  );
+    values: [tenantId, tool, windowMinutes],
+  });
   return rows[0]?.n ?? 0;
 }
 
