@@ -45,6 +45,10 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     out: { type: 'string', default: path.join(ROOT, 'bench/results') },
     'keep-database': { type: 'boolean', default: false },
+    // Start the service from another checkout (e.g. an older commit), same load and baselines.
+    'service-root': { type: 'string', default: ROOT },
+    // Linux perf on the service and the Postgres backends during the one-tenant POST phase.
+    perf: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -207,7 +211,11 @@ async function startService(): Promise<Service> {
     WORKER_PORT: String(workerPort),
     LOG_LEVEL: 'warn',
   };
-  const child = spawnNode(['src/main.ts', 'all'], env);
+  const child = spawn(process.execPath, [...(args.perf ? ['--perf-basic-prof'] : []), 'src/main.ts', 'all'], {
+    cwd: args['service-root'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitHttp(`http://127.0.0.1:${port}/readyz`);
   return { child, origin: `http://127.0.0.1:${port}`, env };
 }
@@ -272,6 +280,23 @@ function cpuDelta(
   return { node: after.node - before.node, postgres, redis: after.redis - before.redis };
 }
 
+// --- perf -----------------------------------------------------------------------------------
+
+function startPerf(service: Service, postgresPids: number[]) {
+  mkdirSync(args.out!, { recursive: true });
+  const data = path.join(args.out!, `perf-${stamp}.data`);
+  const pids = [service.child.pid!, ...postgresPids].join(',');
+  const perf = spawn('perf', ['record', '-F', '499', '-g', '-p', pids, '-o', data], { stdio: 'ignore' });
+  return {
+    async stop() {
+      const exited = new Promise((resolve) => perf.once('exit', resolve));
+      perf.kill('SIGINT');
+      await exited;
+      log(`perf data in ${data}: perf report -i ${data} --no-children --sort comm,sym`);
+    },
+  };
+}
+
 // --- outcomes -----------------------------------------------------------------------------
 
 async function outcomes(admin: pg.Client, tenantIds: string[], since: Date) {
@@ -333,7 +358,10 @@ async function postSaturation(
   await drain(admin, tenantIds, new Date(0));
   const since = new Date();
   const cpuBefore = await cpuSnapshot(admin, service);
+  const profiling =
+    args.perf && tenants.length === 1 ? startPerf(service, [...cpuBefore.postgres.keys()]) : undefined;
   const result = await generator.closed({ connections: CONNECTIONS, seconds: SECONDS, next });
+  await profiling?.stop();
   const drainSeconds = await drain(admin, tenantIds, since);
   const cpuAfter = await cpuSnapshot(admin, service);
   await generator.close();

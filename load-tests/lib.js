@@ -6,7 +6,7 @@ import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
 import * as workload from './workload.js';
 
-export const BASE_URL = __ENV.AIRLOCK_URL || 'http://127.0.0.1:8080';
+export const BASE_URL = __ENV.BASE_URL || __ENV.AIRLOCK_URL || 'http://127.0.0.1:8080';
 // The peak arrival rate (requests per second, all endpoints) the suites scale from.
 export const PEAK_RPS = Number(__ENV.PEAK_RPS || 100);
 

@@ -211,7 +211,7 @@ describe('action lifecycle (model-based property)', () => {
       refund_review_above_cents: REVIEW_THRESHOLD,
       report_threshold: REPORT_THRESHOLD,
     });
-    expect(policy.statusCode).toBe(200);
+    expect(policy.statusCode, policy.body).toBe(200);
     for (const path of FILES) {
       await stack.container.pool.query('INSERT INTO sandbox_files (tenant_id, path) VALUES ($1, $2)', [
         agent.tenantId,

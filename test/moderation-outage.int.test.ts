@@ -45,6 +45,8 @@ describe('moderation outage: fail closed, breaker open, recovery', () => {
     {
       moderation: false,
       env: {
+        // The split deployment's transport: the service is a process of its own, over HTTP.
+        MODERATION_TRANSPORT: 'http',
         MODERATION_TIMEOUT_MS: String(TIMEOUT_MS),
         MODERATION_BREAKER_VOLUME: '3',
         MODERATION_BREAKER_ERROR_PERCENT: '50',

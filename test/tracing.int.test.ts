@@ -123,10 +123,9 @@ describe('tracing across the request, the outbox and the worker', () => {
 
     const queries = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
     const queryNames = queries.map((s) => s.name);
-    // The request writes the action and its outbox row; the worker writes the note.
-    expect(queryNames).toEqual(
-      expect.arrayContaining(['INSERT actions', 'INSERT outbox', 'INSERT sandbox_notes']),
-    );
+    // The request writes the action, its outbox row and its idempotency completion in one
+    // statement (recordProposal); the worker writes the note.
+    expect(queryNames).toEqual(expect.arrayContaining(['WITH actions', 'INSERT sandbox_notes']));
     for (const span of [auth!, ...queries, job]) expect(span.spanContext().traceId).toBe(traceId);
 
     expect(job.attributes['airlock.attempt']).toBe(1);

@@ -59,14 +59,16 @@ export function testEnv(databaseUrl: string, extra: Record<string, string> = {})
     // The production 100 ms budget fails the cache and the rate limiter open when a loaded
     // CI machine is slow; tests that want a fast failure cut the connection instead.
     CACHE_COMMAND_TIMEOUT_MS: '1000',
-    // Stacks start the moderation service on a port of their own, as a split deployment
-    // does; tests of role all's in-process transport ask for it.
-    MODERATION_TRANSPORT: 'http',
     // Admission control queues rather than sheds, and ignores the execution backlog (most
     // stacks run no worker): only the tests about shedding turn it on.
     ADMISSION_MAX_QUEUE_WAIT_MS: '30000',
     ADMISSION_MAX_QUEUE: '10000',
     ADMISSION_MAX_BACKLOG_AGE_MS: '600000',
+    // A loaded CI machine can take seconds over one request, and stall a process's loop for
+    // a second while another test starts: the tests about the deadline and the event-loop
+    // guard set their own values.
+    REQUEST_DEADLINE_MS: '9000',
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...extra,
   };
 }
