@@ -5,8 +5,9 @@
 //
 // Phases (loopback only; about 4 minutes with the defaults):
 //   1. bare Fastify: the framework alone (bench/bare-fastify.ts), GET, closed loop;
-//   2. SQL only: the proposal's own SQL (claim, action, outbox row, completion, audit
-//      event), through the same repository functions, from 8 clients;
+//   2. SQL only: the proposal's own SQL (the claim, then one transaction: action, outbox row
+//      and completion in one statement, and the audit event), through the same repository
+//      functions, from 8 clients;
 //   3. cached GET /v1/actions/{id} against `npm start` (role all);
 //   4. POST /v1/actions on the allow path at saturation, one tenant, then 16 tenants; every
 //      figure split by outcome, and goodput = proposals allowed AND executed per second;
@@ -27,12 +28,9 @@ import pg from 'pg';
 import { withDatabase, withTransaction, quoteIdentifier, databaseNameOf } from '../src/platform/db.ts';
 import { ensureDatabase, migrate } from '../src/platform/migrator.ts';
 import { appendAuditEvent } from '../src/modules/audit/audit.repository.ts';
-import { insertAction } from '../src/modules/actions/actions.repository.ts';
-import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
-} from '../src/modules/actions/idempotency.repository.ts';
-import { enqueueExecution } from '../src/modules/outbox/outbox.repository.ts';
+import { recordProposal } from '../src/modules/actions/actions.repository.ts';
+import { claimIdempotencyKey } from '../src/modules/actions/idempotency.repository.ts';
+import { EXECUTE_ACTION_TOPIC } from '../src/modules/outbox/outbox.repository.ts';
 import { createAuthService } from '../src/modules/auth/auth.service.ts';
 import { createLoadGenerator, summarise, type LoadResult, type Request } from './load-generator.ts';
 import { cpuMs, pidsNamed, procAvailable, totalCpuMs } from './process-cpu.ts';
@@ -152,25 +150,27 @@ async function sqlOnly(tenantId: string): Promise<{ per_second: number; clients:
         const now = new Date();
         const id = randomUUID();
         await withTransaction(pool, async (tx) => {
-          await insertAction(tx, {
-            id,
-            tenantId,
-            tool: 'notes.create',
-            arguments: { title: 'Weekly note', body: 'water the plants' },
-            userId: 'sql-only',
-            context: {},
-            status: 'queued',
-            decision: { outcome: 'allow', risk_score: 0, reasons: [] },
-            result: null,
-            error: null,
-            attempts: 0,
-            version: 1,
-            queuedAt: now,
-            createdAt: now,
-            updatedAt: now,
+          await recordProposal(tx, {
+            action: {
+              id,
+              tenantId,
+              tool: 'notes.create',
+              arguments: { title: 'Weekly note', body: 'water the plants' },
+              userId: 'sql-only',
+              context: {},
+              status: 'queued',
+              decision: { outcome: 'allow', risk_score: 0, reasons: [] },
+              result: null,
+              error: null,
+              attempts: 0,
+              version: 1,
+              queuedAt: now,
+              createdAt: now,
+              updatedAt: now,
+            },
+            idempotency: { key, token: claim.token },
+            outbox: { topic: EXECUTE_ACTION_TOPIC, traceContext: null },
           });
-          await enqueueExecution(tx, { tenantId, actionId: id, traceContext: null });
-          await completeIdempotencyKey(tx, { tenantId, key, token: claim.token, actionId: id });
           await appendAuditEvent(tx, {
             tenantId,
             actionId: id,

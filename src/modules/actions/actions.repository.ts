@@ -4,24 +4,26 @@ import type { ActionError, ActionRecord, ActionStatus } from './action-types.ts'
 const COLUMNS = `id, tenant_id AS "tenantId", tool, arguments, user_id AS "userId", context, status, decision,
   result, error, attempts, version, queued_at AS "queuedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+const INSERT_ACTION = `INSERT INTO actions (id, tenant_id, tool, arguments, user_id, context, status, decision,
+                          attempts, version, queued_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $10, $10)`;
+
+// $1..$10 of INSERT_ACTION.
+const actionValues = (action: ActionRecord): unknown[] => [
+  action.id,
+  action.tenantId,
+  action.tool,
+  JSON.stringify(action.arguments),
+  action.userId,
+  JSON.stringify(action.context),
+  action.status,
+  JSON.stringify(action.decision),
+  action.queuedAt,
+  action.createdAt,
+];
+
 export async function insertAction(db: Queryable, action: ActionRecord): Promise<void> {
-  await db.query(
-    `INSERT INTO actions (id, tenant_id, tool, arguments, user_id, context, status, decision, attempts, version,
-                          queued_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $10, $10)`,
-    [
-      action.id,
-      action.tenantId,
-      action.tool,
-      JSON.stringify(action.arguments),
-      action.userId,
-      JSON.stringify(action.context),
-      action.status,
-      JSON.stringify(action.decision),
-      action.queuedAt,
-      action.createdAt,
-    ],
-  );
+  await db.query(INSERT_ACTION, actionValues(action));
 }
 
 // The proposal's whole write but its audit event, in one statement (one round trip instead
@@ -40,12 +42,7 @@ export async function recordProposal(
   const { action } = proposal;
   const { rows } = await tx.query<{ completed: boolean }>({
     name: 'record_proposal',
-    text: `WITH action AS (
-         INSERT INTO actions (id, tenant_id, tool, arguments, user_id, context, status, decision, attempts, version,
-                              queued_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 1, $9, $10, $10)
-         RETURNING id
-       ), outbox AS (
+    text: `WITH action AS (${INSERT_ACTION} RETURNING id), outbox AS (
          INSERT INTO outbox (tenant_id, action_id, topic, payload, trace_context)
          SELECT $2, id, $13, '{}'::jsonb, $14 FROM action WHERE $13::text IS NOT NULL
          RETURNING id
@@ -56,16 +53,7 @@ export async function recordProposal(
        )
        SELECT EXISTS (SELECT 1 FROM completed) AS completed, (SELECT count(*) FROM outbox) AS queued`,
     values: [
-      action.id,
-      action.tenantId,
-      action.tool,
-      JSON.stringify(action.arguments),
-      action.userId,
-      JSON.stringify(action.context),
-      action.status,
-      JSON.stringify(action.decision),
-      action.queuedAt,
-      action.createdAt,
+      ...actionValues(action),
       proposal.idempotency.key,
       proposal.idempotency.token,
       proposal.outbox?.topic ?? null,
