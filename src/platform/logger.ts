@@ -21,6 +21,12 @@ export const BASE_REDACT_PATHS: readonly string[] = [
   '*.secret',
 ];
 
+// Marks a line whose fields are all set by our own code from validated values (the access
+// line: method, route template, status, duration, tenant slug, request id). The content
+// scrub is skipped for it: it can find nothing there, and it was the largest single cost of
+// serving a request (BENCHMARKS.md, profile). Censoring by path still applies.
+export const CODE_FIELDS_ONLY: unique symbol = Symbol('airlock.log.codeFieldsOnly');
+
 export interface LogRedaction {
   // Censored by location, before serialisation.
   paths: readonly string[];
@@ -49,10 +55,16 @@ export function createLogger(options: {
         // random 32-digit trace id reads as a secret to the high-entropy check.
         ...(scrub
           ? {
-              log: (fields: Record<string, unknown>) => ({
-                ...mixin?.(),
-                ...(scrub(serializeErrors(fields)) as Record<string, unknown>),
-              }),
+              log: (fields: Record<string | symbol, unknown>) =>
+                fields[CODE_FIELDS_ONLY] === true
+                  ? { ...mixin?.(), ...fields }
+                  : {
+                      ...mixin?.(),
+                      ...(scrub(serializeErrors(fields as Record<string, unknown>)) as Record<
+                        string,
+                        unknown
+                      >),
+                    },
             }
           : {}),
       },

@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { AppError } from '../../platform/errors.ts';
+import { createResponsiveClock } from '../../platform/responsive-clock.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { ModerationBackend } from './moderation-backend.ts';
 import { BUDGET_HEADER, parseModerationResult } from './moderation-types.ts';
@@ -16,8 +17,9 @@ import type { ModerationResult } from './moderation-types.ts';
 // Two transports, one behaviour (docs/adr/0017-moderation-budget-where-the-work-happens.md):
 // - HTTP, to the moderation service (split roles). The budget travels in a header and the
 //   service enforces it on its own clock; the client's timer is only a backstop for a
-//   service that does not answer at all, set well above the budget so that this process's
-//   own busy event loop cannot pass for a slow service.
+//   service that does not answer at all, set well above the budget, and counting only the
+//   time this process's event loop was responsive, so its own stalls cannot pass for a
+//   slow service.
 // - in process (role all): the backend is called directly, with the same budget, faults,
 //   breaker and metrics, and no socket or timer between the call and its verdict.
 
@@ -97,29 +99,37 @@ export const createModerationClient = (options: ModerationClientOptions): Modera
   const agent = new Agent({ keepAliveTimeout: 4_000, connections: 128 });
 
   const backstopMs = options.backstopMs ?? Math.max(1_000, 2 * options.timeoutMs);
+  // The backstop counts only time this process could wait: a stall of our own event loop
+  // must not pass for a service that does not answer (src/platform/responsive-clock.ts).
+  const clock = createResponsiveClock();
   const budget = String(options.timeoutMs);
 
   const overHttp = async (text: string): Promise<ModerationResult> => {
-    const signal = AbortSignal.timeout(backstopMs);
-    const response = await undiciFetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', [BUDGET_HEADER]: budget },
-      body: JSON.stringify({ input: text }),
-      signal,
-      dispatcher: agent,
-    });
-    if (!response.ok) {
-      if (response.status === 503 && (await deadlineExceeded(response))) throw new ModerationBudgetExceeded();
-      await response.body?.cancel().catch(() => undefined);
-      const clientError = response.status >= 400 && response.status < 500;
-      if (clientError && response.status !== 408 && response.status !== 429) {
-        throw new ModerationRequestRejected(response.status);
+    const backstop = clock.timeout(backstopMs);
+    try {
+      const response = await undiciFetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', [BUDGET_HEADER]: budget },
+        body: JSON.stringify({ input: text }),
+        signal: backstop.signal,
+        dispatcher: agent,
+      });
+      if (!response.ok) {
+        if (response.status === 503 && (await deadlineExceeded(response)))
+          throw new ModerationBudgetExceeded();
+        await response.body?.cancel().catch(() => undefined);
+        const clientError = response.status >= 400 && response.status < 500;
+        if (clientError && response.status !== 408 && response.status !== 429) {
+          throw new ModerationRequestRejected(response.status);
+        }
+        throw new Error(`The moderation service answered ${response.status}.`);
       }
-      throw new Error(`The moderation service answered ${response.status}.`);
+      const parsed = parseModerationResult(await response.json());
+      if (typeof parsed === 'string') throw new Error(`The moderation service's answer ${parsed}.`);
+      return parsed;
+    } finally {
+      backstop.clear();
     }
-    const parsed = parseModerationResult(await response.json());
-    if (typeof parsed === 'string') throw new Error(`The moderation service's answer ${parsed}.`);
-    return parsed;
   };
 
   const backend = options.backend;

@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import { addFormats } from '../ajv-formats.ts';
 import { AppError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { CODE_FIELDS_ONLY, type Logger } from '../logger.ts';
 import { PROBLEM_TYPE_BASE, titleFor } from './problem.ts';
 
 // The HTTP base every role's app is built on (the API and the moderation service): limits,
@@ -77,7 +77,12 @@ export function createHttpServer(options: HttpServerOptions) {
     const seconds = (performance.now() - (requestStarts.get(request) ?? performance.now())) / 1000;
     options.observeRequest?.(route, request.method, 599, seconds);
     request.log.info(
-      { method: request.method, route, duration_ms: Math.round(seconds * 1e5) / 100 },
+      {
+        [CODE_FIELDS_ONLY]: true,
+        method: request.method,
+        route,
+        duration_ms: Math.round(seconds * 1e5) / 100,
+      },
       'request aborted before a response',
     );
   });
@@ -87,6 +92,7 @@ export function createHttpServer(options: HttpServerOptions) {
     options.observeRequest?.(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
     request.log.info(
       {
+        [CODE_FIELDS_ONLY]: true,
         method: request.method,
         route,
         status: reply.statusCode,
