@@ -45,6 +45,8 @@ describe('GitHub Actions workflow', () => {
       expect(runs).toContain(command);
     }
     expect(test.env?.CI).toBe('true');
+    // .ci/run installs Chromium for the console's browser tests; the workflow provides it too.
+    if (ciRun.includes('/usr/bin/chromium')) expect(runs).toContain('/usr/bin/chromium');
     expect(
       test.steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with?.['node-version-file'],
     ).toBe('.nvmrc');
