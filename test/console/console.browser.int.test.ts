@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/run-cli.ts';
 import {
   axeViolations,
   chromiumAvailable,
@@ -354,6 +355,34 @@ describe.skipIf(!hasChromium)('console in a real browser', { timeout: 180_000 },
     );
     await shot(page, 'action-detail');
     await expectAccessible(page);
+  });
+
+  it('when a drill is running, then the drills page shows its scenario, timeline and runbook, and the check once it has run', async (ctx) => {
+    const t = await stack.tenant('c-drill');
+    if ((await http.call(t.admin, 'GET', '/v1/drills/current')).status === 404) {
+      ctx.skip('the drill API (GET /v1/drills/current, oncall stream) is not on this branch');
+    }
+    const cli = (...args: string[]) => runCli([...args, '--json'], stack.env);
+    const started = await cli('drill', 'start', 'moderation-outage');
+    expect(started.code, started.stderr).toBe(0);
+    try {
+      const page = await newPage();
+      await signIn(page, stack.baseUrl, t.admin, '#/drills');
+      await page.locator('#drill-scenario', { hasText: 'moderation-outage' }).waitFor();
+      await page.locator('#drill-timeline li').first().waitFor();
+      await page.getByText('Runbook:').waitFor();
+      await measure(page, '#/drills', 'drills (drill running)');
+      await shot(page, 'drill-running');
+      await expectAccessible(page);
+
+      const checked = await cli('drill', 'check');
+      expect(checked.stdout).toContain('"passed"');
+      // The page polls: the check result appears without a reload.
+      await page.locator('#drill-check').waitFor();
+      await shot(page, 'drill-checked');
+    } finally {
+      await cli('drill', 'stop');
+    }
   });
 
   it('when the console is used, then no page error or CSP violation was reported', () => {

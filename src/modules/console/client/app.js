@@ -146,6 +146,12 @@ async function route() {
     );
   }
   if (id !== renders) return;
+  // Focus moves to the new page's heading, so keyboard and screen-reader users start there.
+  const heading = root.querySelector('h1');
+  if (heading && !root.contains(document.activeElement)) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  }
   // The browser tests read these to report render times.
   performance.measure(`render ${title}`, { start: started, end: performance.now() });
   document.documentElement.dataset.rendered = `${hash} ${id}`;
