@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, createKey, startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
+import { authHeaders, startTestStack, waitFor, type TestStack } from './helpers/test-env.ts';
+import { createIdentity } from './helpers/api-client.ts';
 
 // Admission control on POST /v1/actions (src/platform/admission.ts): what cannot be served
 // in time is refused before it is decided, with 503 overloaded and Retry-After, nothing
@@ -35,7 +36,7 @@ describe('admission control: in-flight proposals', () => {
     stack = await startTestStack({
       env: { ADMISSION_MAX_IN_FLIGHT: '1', ADMISSION_MAX_QUEUE: '0', ADMISSION_MAX_QUEUE_WAIT_MS: '0' },
     });
-    agent = await createKey(stack, 'acme', 'agent');
+    agent = (await createIdentity(stack, 'acme', 'agent')).key;
   });
   afterAll(async () => stack?.close());
 
@@ -110,7 +111,7 @@ describe('admission control: execution backlog', () => {
     stack = await startTestStack({
       env: { ADMISSION_MAX_BACKLOG_AGE_MS: '300', ADMISSION_BACKLOG_SAMPLE_MS: '50' },
     });
-    agent = await createKey(stack, 'acme', 'agent');
+    agent = (await createIdentity(stack, 'acme', 'agent')).key;
   });
   afterAll(async () => stack?.close());
 

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildService, type ChildService } from './helpers/child-service.ts';
 import {
   authHeaders,
-  createKey,
   freePort,
   startTestStack,
   testEnv,
   waitFor,
   type TestStack,
 } from './helpers/test-env.ts';
+import { createIdentity } from './helpers/api-client.ts';
 
 // A decision must not depend on load: `moderation_unavailable` means the moderation service
 // is down or slow by itself, never that the gateway's own event loop was busy
@@ -83,7 +83,7 @@ describe('decision invariance, role all (in-process moderation)', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ moderation: false, env: { MODERATION_TRANSPORT: 'in-process' } });
-    agent = await createKey(stack, 'acme', 'agent');
+    agent = (await createIdentity(stack, 'acme', 'agent')).key;
   });
   afterAll(async () => stack?.close());
 
@@ -147,7 +147,7 @@ describe('decision invariance, split roles (moderation as its own process over H
         ),
       { timeoutMs: 100_000, intervalMs: 100, what: 'the moderation process to listen' },
     );
-    agent = await createKey(stack, 'acme', 'agent');
+    agent = (await createIdentity(stack, 'acme', 'agent')).key;
     // A process start on a loaded 2-core machine can take most of a minute.
   }, 150_000);
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, createKey, startTestStack, type TestStack } from './helpers/test-env.ts';
+import { authHeaders, startTestStack, type TestStack } from './helpers/test-env.ts';
+import { createIdentity } from './helpers/api-client.ts';
 
 // One deadline per request (src/platform/request-deadline.ts): a request stuck behind a lock
 // is answered 503 dependency_unavailable with Retry-After when its deadline passes, the
@@ -44,7 +45,7 @@ describe('request deadline', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ env: { REQUEST_DEADLINE_MS: '600' } });
-    agent = await createKey(stack, 'acme', 'agent');
+    agent = (await createIdentity(stack, 'acme', 'agent')).key;
   });
   afterAll(async () => stack?.close());
 
@@ -89,7 +90,7 @@ describe('statement timeout', () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ env: { DB_STATEMENT_TIMEOUT_MS: '300', REQUEST_DEADLINE_MS: '5000' } });
-    agent = await createKey(stack, 'acme', 'agent');
+    agent = (await createIdentity(stack, 'acme', 'agent')).key;
   });
   afterAll(async () => stack?.close());
 
