@@ -13,8 +13,12 @@ const SHORTCUTS = [
 
 /** @param {import('../app.js').ViewContext} ctx */
 export async function renderReviews({ root }) {
+  /** @type {{ items: Action[], next_cursor: string | null }} */
+  const first = await get('/v1/reviews?limit=100');
   /** @type {Action[]} */
-  let items = (await get('/v1/reviews?limit=100')).items;
+  let items = first.items;
+  // The queue shows the oldest 100; past that the count says so rather than guess.
+  const more = first.next_cursor !== null;
   let selected = 0;
   let busy = false;
   const list = h('ol', { 'aria-label': 'Pending actions, oldest first' });
@@ -40,7 +44,7 @@ export async function renderReviews({ root }) {
   function drawList() {
     const oldest = items[0] ? ageSeconds(items[0].created_at) : 0;
     summary.textContent = items.length
-      ? `${items.length} pending, the oldest ${duration(oldest)} old (review SLO: 15 min).`
+      ? `${items.length}${more ? '+' : ''} pending, the oldest ${duration(oldest)} old (review SLO: 15 min).`
       : 'Nothing is waiting for review.';
     replace(
       list,
