@@ -37,8 +37,21 @@ beforeAll(async () => {
   if (rendered.status !== 0) throw new Error(rendered.output);
   resolved = parse(rendered.stdout) as Resolved;
 
-  database = `unleash_compose_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${quoteIdentifier(database)}`));
+  // The name carries its creation time, so a run that crashed before afterAll leaves a
+  // database the next run can recognise as stale and drop.
+  const now = Math.floor(Date.now() / 1000);
+  database = `unleash_compose_${now}_${randomBytes(4).toString('hex')}`;
+  await admin(async (c) => {
+    const { rows } = await c.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname ~ '^unleash_compose_[0-9]+_'`,
+    );
+    for (const { datname } of rows) {
+      if (Number(datname.split('_')[2]) < now - 2 * 3600) {
+        await c.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(datname)} WITH (FORCE)`);
+      }
+    }
+    await c.query(`CREATE DATABASE ${quoteIdentifier(database)}`);
+  });
   const port = await freePort();
   unleashUrl = `http://127.0.0.1:${port}`;
   unleash = spawn(
