@@ -362,9 +362,11 @@ describe.skipIf(!hasChromium)('console in a real browser', { timeout: 180_000 },
     if ((await http.call(t.admin, 'GET', '/v1/drills/current')).status === 404) {
       ctx.skip('the drill API (GET /v1/drills/current, oncall stream) is not on this branch');
     }
-    const cli = (...args: string[]) => runCli([...args, '--json'], stack.env);
+    // The drill tool drives the running service over HTTP, as a learner's would.
+    const cli = (...args: string[]) =>
+      runCli([...args, '--json'], { ...stack.env, DRILL_TARGET_URL: stack.baseUrl });
     const started = await cli('drill', 'start', 'moderation-outage');
-    expect(started.code, started.stderr).toBe(0);
+    expect(started.code, started.stderr + started.stdout).toBe(0);
     try {
       const page = await newPage();
       await signIn(page, stack.baseUrl, t.admin, '#/drills');
