@@ -103,6 +103,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     createApi: (options: { exposeApi?: boolean } = {}) => api.createApi({ ...options, console: consoleApi }),
     createModerationApi: () => createModerationApi({ config, obs, backend: moderationBackend, isDraining }),
     createRelay: execution.createRelay,
+    createReconciler: execution.createReconciler,
     // Every role that writes audit events runs one; they take turns (ADR 0010).
     createAuditChainer: () =>
       createAuditChainer({

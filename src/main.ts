@@ -60,9 +60,12 @@ async function main(): Promise<void> {
   if (runs('all', 'worker')) {
     const relay = container.createRelay();
     const worker = container.createExecutionWorker();
+    const reconciler = container.createReconciler();
     relay.start();
     worker.start();
+    reconciler.start();
     lifecycle.onStop(async () => {
+      await reconciler.stop();
       await relay.stop();
       await worker.close(config.http.shutdownTimeoutMs - 2_000);
     });

@@ -106,7 +106,7 @@ describe('crash safety', () => {
     expect(await notes(id)).toBe(1);
   });
 
-  it('when a worker is SIGKILLed in the middle of a job, then the job is retried and the note exists once', async () => {
+  it('when a worker is SIGKILLed in the middle of a job, then its transaction rolls back, the job is retried, the note exists once and the crash is not counted as an attempt', async () => {
     const first = worker();
     await first.waitForLog(/worker and outbox relay started/);
 
@@ -118,7 +118,20 @@ describe('crash safety', () => {
     let id: string;
     try {
       id = await propose('survives a worker crash');
-      await waitFor(async () => (await actionRow(id))!.status === 'running', { what: 'the job to start' });
+      // The claim, the note and the outcome are one transaction: the job has started when its
+      // note insert waits for the lock, and until it commits the action still reads queued.
+      await waitFor(
+        async () =>
+          (
+            await stack.container.pool.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'
+                  AND query LIKE 'INSERT INTO sandbox_notes%'`,
+            )
+          ).rows[0]!.n === 1,
+        { what: 'the job to start', timeoutMs: 20_000 },
+      );
+      expect((await actionRow(id))!.status).toBe('queued');
       first.kill('SIGKILL');
       await first.exited;
     } finally {
@@ -132,7 +145,7 @@ describe('crash safety', () => {
       what: 'the stalled job to be retried',
     });
     expect(await notes(id)).toBe(1);
-    expect((await actionRow(id))!.attempts).toBe(2);
+    expect((await actionRow(id))!.attempts).toBe(1);
   });
 
   it('when SIGTERM arrives, then readiness turns 503, the process drains and exits 0', async () => {

@@ -12,15 +12,17 @@ const USAGE = `usage: npm run --silent cli -- <command> [--json]
   flags set <name> on|off [--tenant <slug>]
   flags list
   audit verify --tenant <slug>
-  dlq list
-  dlq replay <job-id>`;
+  dlq list [--tenant <slug>] [--tool <name>] [--code <error code>] [--state open|replayed|discarded]
+           [--limit 1-1000] [--cursor <next_cursor>]
+  dlq replay <job-id> | dlq replay --all [--tenant <slug>] [--tool <name>] [--code <error code>]
+  dlq discard <job-id> [--reason <text>]`;
 
 // Every command prints exactly one JSON document on stdout with --json (errors included),
 // and human text otherwise. Logs go to stderr so they never mix with the output.
 async function main(argv: string[]): Promise<number> {
   let args: ParsedArgs;
   try {
-    args = parseArgs(argv);
+    args = parseArgs(argv, ['json', 'help', 'all']);
   } catch (err) {
     return fail(err, argv.includes('--json'));
   }

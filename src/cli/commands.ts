@@ -25,6 +25,19 @@ async function tenantIdOf(container: Container, slug: string): Promise<string> {
   return tenant.id;
 }
 
+// The filters dlq list and dlq replay --all share.
+async function dlqFilter(
+  container: Container,
+  args: ParsedArgs,
+): Promise<{ tenantId?: string; tool?: string; code?: string }> {
+  const slug = args.options.tenant;
+  return {
+    tenantId: slug ? await tenantIdOf(container, slug) : undefined,
+    tool: args.options.tool,
+    code: args.options.code,
+  };
+}
+
 const commands: Record<string, Command> = {
   'keys create': async (c, args) => {
     const tools = args.options.tools
@@ -77,19 +90,46 @@ const commands: Record<string, Command> = {
     return { output: result, human, exitCode: result.valid ? 0 : 1 };
   },
 
-  'dlq list': async (c) => {
-    const items = await c.dlq.list();
-    const human = items.length
-      ? items
-          .map((d) => `${d.job_id}  action ${d.action_id}  attempts ${d.attempts}  ${d.failed_reason}`)
-          .join('\n')
+  'dlq list': async (c, args) => {
+    const state = args.options.state;
+    if (state !== undefined && !['open', 'replayed', 'discarded'].includes(state)) {
+      throw new CliUsageError('--state must be open, replayed or discarded');
+    }
+    const limit = args.options.limit === undefined ? undefined : Number(args.options.limit);
+    const page = await c.dlq.list(
+      { ...(await dlqFilter(c, args)), state: state as 'open' | 'replayed' | 'discarded' | undefined },
+      { limit, cursor: args.options.cursor },
+    );
+    const lines = page.items.map(
+      (d) =>
+        `${d.job_id}  ${d.state.padEnd(9)} ${d.tool.padEnd(16)} action ${d.action_id}  attempts ${d.attempts}  ${d.failed_reason}`,
+    );
+    const human = page.total
+      ? [
+          ...lines,
+          `${page.items.length} shown of ${page.total}${page.next_cursor ? `; next page: --cursor ${page.next_cursor}` : ''}`,
+        ].join('\n')
       : 'The dead-letter queue is empty.';
-    return ok({ items }, human);
+    return ok(page, human);
   },
   'dlq replay': async (c, args) => {
     const jobId = args.positionals[2];
-    if (!jobId) throw new CliUsageError('dlq replay needs a job id (see dlq list)');
+    if (args.switches.has('all')) {
+      if (jobId) throw new CliUsageError('dlq replay takes a job id or --all, not both');
+      const result = await c.dlq.replayAll(await dlqFilter(c, args), 'cli');
+      return ok(
+        result,
+        `Replayed ${result.replayed} of ${result.matched} dead letters through the outbox${result.skipped ? ` (${result.skipped} closed without a replay: their action was no longer failed)` : ''}.`,
+      );
+    }
+    if (!jobId) throw new CliUsageError('dlq replay needs a job id (see dlq list) or --all');
     const result = await c.dlq.replay(jobId, 'cli');
+    return ok(result, `${result.job_id}: ${result.detail}`);
+  },
+  'dlq discard': async (c, args) => {
+    const jobId = args.positionals[2];
+    if (!jobId) throw new CliUsageError('dlq discard needs a job id (see dlq list)');
+    const result = await c.dlq.discard(jobId, 'cli', { reason: args.options.reason });
     return ok(result, `${result.job_id}: ${result.detail}`);
   },
 };

@@ -93,6 +93,11 @@ export interface Config {
     readonly stalledIntervalMs: number;
     readonly toolTimeoutMs: number;
   };
+  // Finds queued or running actions whose job Redis lost, and re-publishes them.
+  readonly reconcile: {
+    readonly intervalMs: number;
+    readonly strandedAfterMs: number;
+  };
   readonly outbox: {
     readonly pollIntervalMs: number;
     readonly backoffMaxMs: number;
@@ -262,6 +267,10 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       lockDurationMs: int(env, 'WORKER_LOCK_DURATION_MS', 30_000, 1_000, 600_000),
       stalledIntervalMs: int(env, 'WORKER_STALLED_INTERVAL_MS', 30_000, 1_000, 600_000),
       toolTimeoutMs: int(env, 'WORKER_TOOL_TIMEOUT_MS', 10_000, 100, 300_000),
+    },
+    reconcile: {
+      intervalMs: int(env, 'RECONCILE_INTERVAL_MS', 10_000, 100, 3_600_000),
+      strandedAfterMs: int(env, 'RECONCILE_STRANDED_AFTER_MS', 30_000, 100, 86_400_000),
     },
     outbox: {
       pollIntervalMs: int(env, 'OUTBOX_POLL_INTERVAL_MS', 1_000, 10, 60_000),

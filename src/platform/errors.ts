@@ -91,3 +91,28 @@ export class TransientToolError extends AppError {
     super(code, 503, message, options);
   }
 }
+
+// A dependency failed, not the work: Postgres or Redis refused or dropped the connection,
+// the server is shutting down or refusing new connections, or the pool timed out waiting
+// for one. Such a failure says nothing about the request or the tool; callers answer 503
+// or retry later without counting it against the work.
+export function isConnectionOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  const text = typeof code === 'string' ? code : '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(text) ||
+    text.startsWith('08') ||
+    /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|Connection is closed|Stream isn't writeable/i.test(
+      error.message,
+    )
+  );
+}
+
+// Thrown by the worker's execution when a dependency failed around the tool rather than
+// the tool itself: the job goes back to the queue without using one of its attempts.
+export class InfrastructureError extends AppError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('dependency_unavailable', 503, message, options);
+  }
+}

@@ -280,6 +280,11 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
       labelNames: ['queue'],
       ...collected,
     }),
+    actionsRepublished: new Counter({
+      name: 'airlock_actions_republished_total',
+      help: 'Queued or running actions whose job the queue had lost (Redis forgot it), re-published through the outbox by the reconciler.',
+      registers,
+    }),
     deadLetterReplays: new Counter({
       name: 'airlock_dead_letter_replays_total',
       help: 'Dead letters replayed by an operator.',

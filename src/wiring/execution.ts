@@ -9,6 +9,7 @@ import {
 } from '../modules/execution/execution.jobs.ts';
 import { createExecutionService } from '../modules/execution/execution.service.ts';
 import { attachExecutionWorker } from '../modules/execution/execution.worker.ts';
+import { createExecutionReconciler } from '../modules/execution/execution-reconciler.ts';
 import { createOutboxRelay } from '../modules/outbox/outbox-relay.ts';
 import type { PolicyService } from '../modules/policy/policy.service.ts';
 import { redactText, redactValue } from '../modules/safety/redaction.ts';
@@ -21,6 +22,10 @@ import {
   type Observability,
 } from './observability.ts';
 import type { ToolCatalogue } from './tools.ts';
+
+// The longest a worker holds back after a dependency failure: short, so work resumes within
+// seconds of Postgres coming back.
+const INFRASTRUCTURE_PAUSE_MAX_MS = 5_000;
 
 // From the outbox to the tool's effect: the relay publishes committed rows to BullMQ, the
 // worker runs each job once in effect, and the dead-letter service replays what failed.
@@ -61,6 +66,7 @@ export function buildExecution(deps: {
     pool,
     queue,
     onChange,
+    logger,
     ...counts.dlq,
     traceContext: telemetry.injectContext,
   });
@@ -84,7 +90,18 @@ export function buildExecution(deps: {
     const connection = infra.createWorkerConnection();
     const worker = createWorker<ExecuteJobPayload>(
       EXECUTE_QUEUE,
-      traceJob(obs, createExecuteProcessor({ execution })),
+      traceJob(
+        obs,
+        createExecuteProcessor({
+          execution,
+          pause: (ms) => queue.rateLimit(ms),
+          infrastructureBackoff: {
+            baseMs: config.worker.backoffBaseMs,
+            maxMs: Math.min(config.worker.backoffMaxMs, INFRASTRUCTURE_PAUSE_MAX_MS),
+          },
+          logger,
+        }),
+      ),
       {
         connection,
         prefix: infra.queuePrefix,
@@ -104,5 +121,18 @@ export function buildExecution(deps: {
     };
   }
 
-  return { execution, dlq, createRelay, createExecutionWorker };
+  function createReconciler() {
+    return createExecutionReconciler({
+      pool,
+      queue,
+      execution,
+      logger,
+      intervalMs: config.reconcile.intervalMs,
+      strandedAfterMs: config.reconcile.strandedAfterMs,
+      notifyOutbox: deps.notifyOutbox,
+      ...counts.reconciler,
+    });
+  }
+
+  return { execution, dlq, createRelay, createExecutionWorker, createReconciler };
 }

@@ -22,6 +22,7 @@ import type { StageObserver } from '../modules/decisions/decision-pipeline.ts';
 import type { ExecutionObserver } from '../modules/execution/execution.service.ts';
 import type { ModerationClient, ModerationClientOptions } from '../modules/moderation/moderation-client.ts';
 import { unchainedBacklog } from '../modules/audit/audit.repository.ts';
+import { openDeadLetterCount } from '../modules/dlq/dlq.repository.ts';
 import type { OutboxMessage } from '../modules/outbox/outbox.repository.ts';
 import { outboxBacklog } from '../modules/outbox/outbox.repository.ts';
 import { reviewBacklog } from '../modules/reviews/reviews.repository.ts';
@@ -153,8 +154,9 @@ export const countEvents = (metrics: Metrics, toolNames: ReadonlySet<string>) =>
     onReport: (tool: string, reason: string) =>
       metrics.reports.inc({ tool: boundedLabel(tool, toolNames), reason }),
   },
-  dlq: { onReplay: () => metrics.deadLetterReplays.inc() },
+  dlq: { onReplay: (count: number) => metrics.deadLetterReplays.inc(count) },
   relay: { onPublished: (count: number) => metrics.outboxPublished.inc(count) },
+  reconciler: { onRepublished: (count: number) => metrics.actionsRepublished.inc(count) },
   app: { onLoadShed: () => metrics.loadShed.inc({ reason: 'event_loop' }) },
 });
 
@@ -228,6 +230,10 @@ export function registerCollectors(
     metrics.dbPoolClients.set({ pool: 'main', state: 'waiting' }, pool.waitingCount);
     metrics.dbPoolMax.set({ pool: 'main' }, sources.poolMax);
   });
+  // The dead-letter store is in Postgres; BullMQ's failed count is only its mirror.
+  registerCollector(metrics, 'dead_letters', async () => {
+    metrics.deadLetters.set({ queue: queue.name }, await openDeadLetterCount(pool));
+  });
   registerCollector(metrics, 'audit_chain', async () => {
     const backlog = await unchainedBacklog(pool);
     metrics.auditUnchained.set(backlog.pending);
@@ -241,7 +247,6 @@ export function registerCollectors(
   registerCollector(metrics, 'queue', async () => {
     const counts = await queue.getJobCounts(...QUEUE_STATES);
     for (const state of QUEUE_STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
-    metrics.deadLetters.set({ queue: queue.name }, counts.failed ?? 0);
     const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
     metrics.queueOldestWaitingAge.set(
       { queue: queue.name },

@@ -1,7 +1,7 @@
 import type { Queryable } from '../../platform/db.ts';
 import type { ActionError, ActionRecord, ActionStatus } from './action-types.ts';
 
-const COLUMNS = `id, tenant_id AS "tenantId", tool, arguments, user_id AS "userId", context, status, decision,
+export const ACTION_COLUMNS = `id, tenant_id AS "tenantId", tool, arguments, user_id AS "userId", context, status, decision,
   result, error, attempts, version, queued_at AS "queuedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 const INSERT_ACTION = `INSERT INTO actions (id, tenant_id, tool, arguments, user_id, context, status, decision,
@@ -66,7 +66,7 @@ export async function recordProposal(
 export async function findAction(db: Queryable, tenantId: string, id: string): Promise<ActionRecord | null> {
   const { rows } = await db.query<ActionRecord>({
     name: 'find_action',
-    text: `SELECT ${COLUMNS} FROM actions WHERE tenant_id = $1 AND id = $2`,
+    text: `SELECT ${ACTION_COLUMNS} FROM actions WHERE tenant_id = $1 AND id = $2`,
     values: [tenantId, id],
   });
   return rows[0] ?? null;
@@ -99,7 +99,7 @@ export async function listActions(
   page: { after?: Keyset; limit: number },
 ): Promise<PagedActionRecord[]> {
   const { rows } = await db.query<PagedActionRecord>(
-    `SELECT ${COLUMNS}, ${CURSOR_COLUMN} FROM actions
+    `SELECT ${ACTION_COLUMNS}, ${CURSOR_COLUMN} FROM actions
       WHERE tenant_id = $1
         AND ($2::text IS NULL OR status = $2)
         AND ($3::text IS NULL OR user_id = $3)
@@ -126,7 +126,7 @@ export async function listPendingReviews(
   page: { after?: Keyset; limit: number },
 ): Promise<PagedActionRecord[]> {
   const { rows } = await db.query<PagedActionRecord>(
-    `SELECT ${COLUMNS}, ${CURSOR_COLUMN} FROM actions
+    `SELECT ${ACTION_COLUMNS}, ${CURSOR_COLUMN} FROM actions
       WHERE tenant_id = $1 AND status = 'pending_review'
         AND ($2::bigint IS NULL OR (created_at, id) > (${FROM_MICROS.replace('$MICROS', '$2')}, $3::uuid))
       ORDER BY created_at, id
@@ -161,7 +161,7 @@ export async function transitionAction(
             version = version + 1,
             updated_at = now()
       WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[])
-      RETURNING ${COLUMNS}`,
+      RETURNING ${ACTION_COLUMNS}`,
     [
       tenantId,
       id,

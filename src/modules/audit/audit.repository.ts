@@ -102,25 +102,37 @@ export async function appendAuditEvent(tx: PoolClient, input: AuditEventInput): 
 export async function appendAuditEvents(tx: Queryable, inputs: readonly AuditEventInput[]): Promise<void> {
   if (!inputs.length) return;
   const now = new Date();
-  const events = inputs.map((input) => prepareAuditEvent(input, now));
   await tx.query({
     name: 'audit-append',
-    text: `INSERT INTO audit_events (tenant_id, action_id, type, actor, data, created_at, content_hash)
-           SELECT tenant_id, action_id, type, actor, data, created_at, content_hash
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
-                         $6::timestamptz[], $7::text[]) WITH ORDINALITY
-                  AS e(tenant_id, action_id, type, actor, data, created_at, content_hash, n)
-            ORDER BY n`,
-    values: [
-      events.map((e) => e.tenantId),
-      events.map((e) => e.actionId),
-      events.map((e) => e.type),
-      events.map((e) => e.actor),
-      events.map((e) => e.dataJson),
-      events.map((e) => e.createdAt),
-      events.map((e) => e.contentHash),
-    ],
+    text: auditInsertSql(1),
+    values: auditParams(inputs.map((input) => prepareAuditEvent(input, now))),
   });
+}
+
+// An INSERT of prepared events taken from seven array parameters starting at $first, in
+// their order, when `condition` (SQL) holds: for a caller that records its events in the
+// same statement as the change they describe, as a data-modifying CTE.
+export function auditInsertSql(first: number, condition = 'true'): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO audit_events (tenant_id, action_id, type, actor, data, created_at, content_hash)
+          SELECT tenant_id, action_id, type, actor, data, created_at, content_hash
+            FROM unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::jsonb[],
+                        ${p(5)}::timestamptz[], ${p(6)}::text[]) WITH ORDINALITY
+                 AS e(tenant_id, action_id, type, actor, data, created_at, content_hash, n)
+           WHERE ${condition}
+           ORDER BY n`;
+}
+
+export function auditParams(events: readonly PreparedAuditEvent[]): unknown[] {
+  return [
+    events.map((e) => e.tenantId),
+    events.map((e) => e.actionId),
+    events.map((e) => e.type),
+    events.map((e) => e.actor),
+    events.map((e) => e.dataJson),
+    events.map((e) => e.createdAt),
+    events.map((e) => e.contentHash),
+  ];
 }
 
 function toEvent(row: AuditRow): AuditEvent {

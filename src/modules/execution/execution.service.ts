@@ -1,13 +1,19 @@
 import type { Pool } from '../../platform/db.ts';
-import { withTransaction } from '../../platform/db.ts';
-import { AppError, PermanentToolError, TransientToolError } from '../../platform/errors.ts';
+import {
+  AppError,
+  InfrastructureError,
+  isConnectionOutage,
+  PermanentToolError,
+  TransientToolError,
+} from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { appendAuditEvent } from '../audit/audit.repository.ts';
-import { findAction, transitionAction } from '../actions/actions.repository.ts';
+import { prepareAuditEvent } from '../audit/audit.repository.ts';
 import type { ActionError, ActionRecord } from '../actions/action-types.ts';
 import type { ActionChangeListener } from '../actions/actions.service.ts';
 import type { TenantPolicy } from '../decisions/decision-types.ts';
+import type { ToolDefinition } from '../tools/tool-definition.ts';
 import type { ToolRegistry } from '../tools/tool-registry.ts';
+import { claimForExecution, settleAction } from './execution.repository.ts';
 
 export type ExecutionOutcome = 'succeeded' | 'failed' | 'retry' | 'skipped';
 
@@ -21,9 +27,26 @@ export type ResultRedactor = (
   context: { policy: TenantPolicy },
 ) => Record<string, unknown>;
 
-// Runs one approved action. The tool's effect and the action's new status are written in
-// one transaction, and every effect row is unique per action, so a job delivered twice, or
-// retried after a crash, changes the world once.
+export interface ExecutionJob {
+  tenantId: string;
+  actionId: string;
+  // The dead-letter handle if this attempt turns out to be the last (outbox-<id>).
+  jobId: string;
+  attempt: number;
+  maxAttempts: number;
+}
+
+// Runs one approved action, exactly once in effect. A sandbox tool runs in one
+// transaction: the claim (queued to running, attempt counted, action.started), the tool's
+// effect row (unique per action) and the settle (running to succeeded, action.succeeded)
+// commit together or not at all, so a job delivered twice or retried after a crash
+// changes the world once. A remote tool's effect happens outside any transaction, so its
+// claim commits first and the settle follows the call.
+//
+// Only the tool can fail an attempt. When Postgres fails around it (connection refused or
+// lost, the server shutting down, the pool timing out), nothing of the attempt is
+// recorded and the job is handed back as an InfrastructureError, which the processor
+// turns into a delay that uses none of the job's attempts.
 export function createExecutionService(deps: {
   pool: Pool;
   tools: ToolRegistry;
@@ -39,106 +62,107 @@ export function createExecutionService(deps: {
 }) {
   const { pool, logger } = deps;
 
-  async function start(tenantId: string, actionId: string, attempt: number): Promise<ActionRecord | null> {
-    return withTransaction(pool, async (tx) => {
-      const action = await transitionAction(tx, tenantId, actionId, ['queued', 'running'], 'running', {
-        incrementAttempts: true,
-      });
-      if (!action) return null;
-      await appendAuditEvent(tx, {
-        tenantId,
-        actionId,
-        type: 'action.started',
-        actor: 'worker',
-        data: { attempt },
-      });
-      return action;
+  const event = (action: { tenantId: string; id: string }, type: string, data: Record<string, unknown>) =>
+    prepareAuditEvent({ tenantId: action.tenantId, actionId: action.id, type, actor: 'worker', data });
+
+  // Records a failed attempt in one statement: the action goes back to queued (a retry) or
+  // to failed with its job parked in the dead-letter store (the last attempt, or a
+  // permanent failure). `claimed` says whether the claim committed (a remote tool) and so
+  // already counted the attempt and recorded action.started.
+  async function recordFailure(
+    job: ExecutionJob,
+    action: { tenantId: string; id: string; attempts: number },
+    failure: { error: ActionError; final: boolean; claimed: boolean },
+  ): Promise<ActionRecord | null> {
+    const prepared = [
+      ...(failure.claimed ? [] : [event(action, 'action.started', { attempt: job.attempt })]),
+      event(action, failure.final ? 'action.failed' : 'action.retry_scheduled', { error: failure.error }),
+    ];
+    return settleAction(pool, {
+      tenantId: action.tenantId,
+      actionId: action.id,
+      from: failure.claimed ? ['running'] : ['queued', 'running'],
+      to: failure.final ? 'failed' : 'queued',
+      error: failure.final ? failure.error : undefined,
+      countAttempt: !failure.claimed,
+      events: prepared,
+      deadLetterJobId: failure.final ? job.jobId : undefined,
     });
   }
 
-  async function runTool(action: ActionRecord, policy: TenantPolicy): Promise<ActionRecord> {
-    const tool = deps.tools.get(action.tool);
-    if (!tool)
-      throw new PermanentToolError('unknown_tool', `The tool ${action.tool} is no longer registered.`);
-    const signal = AbortSignal.timeout(deps.toolTimeoutMs);
-    const context = { tenantId: action.tenantId, actionId: action.id, signal, policy };
-    // A remote effect happens first, outside any transaction; the transaction records it.
-    const remote =
-      tool.effect === 'remote'
-        ? await raceSignal(tool.execute({ ...context, tx: null }, action.arguments), signal)
-        : undefined;
-    return withTransaction(pool, async (tx) => {
-      await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [String(deps.toolTimeoutMs)]);
-      const result = remote ?? (await raceSignal(tool.execute({ ...context, tx }, action.arguments), signal));
-      const redacted = deps.redact(result, { policy });
-      const done = await transitionAction(tx, action.tenantId, action.id, ['running'], 'succeeded', {
-        result: redacted,
-        error: null,
-      });
+  async function execute(job: ExecutionJob): Promise<ExecutionOutcome> {
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1000;
+    const policy = await infrastructure(() => deps.policies.get(job.tenantId));
+    const client = await infrastructure(() => pool.connect());
+    let open = false;
+    let action: ActionRecord | null = null;
+    let claimed = false;
+    let broken: Error | undefined;
+    try {
+      await infrastructure(() => client.query('BEGIN'));
+      open = true;
+      action = await infrastructure(() =>
+        claimForExecution(client, {
+          tenantId: job.tenantId,
+          actionId: job.actionId,
+          statementTimeoutMs: deps.toolTimeoutMs,
+          started: event({ tenantId: job.tenantId, id: job.actionId }, 'action.started', {
+            attempt: job.attempt,
+          }),
+        }),
+      );
+      if (!action) {
+        await infrastructure(() => client.query('ROLLBACK'));
+        open = false;
+        logger.info({ action_id: job.actionId }, 'action is not runnable any more; skipping redelivered job');
+        return 'skipped';
+      }
+      deps.observer?.started?.(action, job.attempt);
+      const tool = runnableTool(action);
+      const signal = AbortSignal.timeout(deps.toolTimeoutMs);
+      const context = { tenantId: action.tenantId, actionId: action.id, signal, policy };
+      let result: Record<string, unknown>;
+      if (tool.effect === 'remote') {
+        // The claim commits before the call: a remote effect cannot roll back with it.
+        await infrastructure(() => client.query('COMMIT'));
+        open = false;
+        claimed = true;
+        client.release();
+        await deps.onChange(action);
+        result = await raceSignal(tool.execute({ ...context, tx: null }, action.arguments), signal);
+      } else {
+        result = await raceSignal(tool.execute({ ...context, tx: client }, action.arguments), signal);
+      }
+      const done = await infrastructure(() =>
+        settleAction(claimed ? pool : client, {
+          tenantId: action!.tenantId,
+          actionId: action!.id,
+          from: ['running'],
+          to: 'succeeded',
+          result: deps.redact(result, { policy }),
+          error: null,
+          events: [event(action!, 'action.succeeded', { attempt: action!.attempts })],
+        }),
+      );
       if (!done)
         throw new PermanentToolError('state_conflict', 'The action left the running state during execution.');
-      await appendAuditEvent(tx, {
-        tenantId: action.tenantId,
-        actionId: action.id,
-        type: 'action.succeeded',
-        actor: 'worker',
-        data: { attempt: action.attempts },
-      });
-      return done;
-    });
-  }
-
-  async function finish(
-    tenantId: string,
-    actionId: string,
-    outcome: 'failed' | 'retry',
-    error: ActionError,
-  ): Promise<ActionRecord | null> {
-    return withTransaction(pool, async (tx) => {
-      const updated =
-        outcome === 'failed'
-          ? await transitionAction(tx, tenantId, actionId, ['running', 'queued'], 'failed', { error })
-          : await transitionAction(tx, tenantId, actionId, ['running'], 'queued', {});
-      if (!updated) return null;
-      await appendAuditEvent(tx, {
-        tenantId,
-        actionId,
-        type: outcome === 'failed' ? 'action.failed' : 'action.retry_scheduled',
-        actor: 'worker',
-        data: { error },
-      });
-      return updated;
-    });
-  }
-
-  async function execute(job: {
-    tenantId: string;
-    actionId: string;
-    attempt: number;
-    maxAttempts: number;
-  }): Promise<ExecutionOutcome> {
-    const started = performance.now();
-    const action = await start(job.tenantId, job.actionId, job.attempt);
-    if (!action) {
-      logger.info({ action_id: job.actionId }, 'action is not runnable any more; skipping redelivered job');
-      return 'skipped';
-    }
-    await deps.onChange(action);
-    deps.observer?.started?.(action, job.attempt);
-    const elapsed = () => (performance.now() - started) / 1000;
-    try {
-      // A kill switch also stops what was approved or queued before it was flipped: an
-      // operator braking during an incident expects nothing of that tool to run. The action
-      // is dead-lettered and can be replayed once the switch is off.
-      if (deps.isKilled?.(action.tool, action.tenantId)) {
-        throw new PermanentToolError('kill_switch', `A kill switch for ${action.tool} is on.`);
+      if (open) {
+        await infrastructure(() => client.query('COMMIT'));
+        open = false;
       }
-      const policy = await deps.policies.get(job.tenantId);
-      const done = await runTool(action, policy);
       await deps.onChange(done);
       deps.observer?.finished?.(action.tool, 'succeeded', elapsed());
       return 'succeeded';
     } catch (err) {
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      if (err instanceof InfrastructureError || isConnectionOutage(err)) {
+        broken = err as Error;
+        throw err instanceof InfrastructureError ? err : asInfrastructure(err);
+      }
+      // A failure before the claim is a bug, not the tool's: BullMQ counts it, and the
+      // dead-letter listener records the action if it runs out of attempts.
+      if (!action) throw err;
       const permanent = err instanceof PermanentToolError;
       const final = permanent || job.attempt >= job.maxAttempts;
       const raw = toActionError(err);
@@ -147,26 +171,68 @@ export function createExecutionService(deps: {
         { action_id: job.actionId, tool: action.tool, attempt: job.attempt, final, code: error.code },
         'tool execution failed',
       );
-      const updated = await finish(job.tenantId, job.actionId, final ? 'failed' : 'retry', error);
+      const updated = await infrastructure(() => recordFailure(job, action!, { error, final, claimed }));
       if (updated) await deps.onChange(updated);
       deps.observer?.finished?.(action.tool, final ? 'failed' : 'retry', elapsed());
       throw err;
+    } finally {
+      // A connection that failed is destroyed rather than handed to the next caller.
+      if (!claimed) client.release(broken);
     }
   }
 
+  // A kill switch also stops what was approved or queued before it was flipped: an
+  // operator braking during an incident expects nothing of that tool to run. The action
+  // is dead-lettered and can be replayed once the switch is off.
+  function runnableTool(action: ActionRecord): ToolDefinition {
+    if (deps.isKilled?.(action.tool, action.tenantId)) {
+      throw new PermanentToolError('kill_switch', `A kill switch for ${action.tool} is on.`);
+    }
+    const tool = deps.tools.get(action.tool);
+    if (!tool)
+      throw new PermanentToolError('unknown_tool', `The tool ${action.tool} is no longer registered.`);
+    return tool;
+  }
+
   // For jobs that end in the dead-letter set without the processor finishing them (stalled
-  // too often): the action must not stay "running" for ever.
-  async function failIfOpen(tenantId: string, actionId: string, error: ActionError): Promise<void> {
-    const current = await findAction(pool, tenantId, actionId);
-    if (!current || !['queued', 'running'].includes(current.status)) return;
-    const updated = await finish(tenantId, actionId, 'failed', error);
+  // too often): the action must not stay queued or running for ever.
+  async function failIfOpen(
+    target: { tenantId: string; actionId: string; jobId: string },
+    error: ActionError,
+  ): Promise<ActionRecord | null> {
+    const updated = await settleAction(pool, {
+      tenantId: target.tenantId,
+      actionId: target.actionId,
+      from: ['queued', 'running'],
+      to: 'failed',
+      error,
+      events: [event({ tenantId: target.tenantId, id: target.actionId }, 'action.failed', { error })],
+      deadLetterJobId: target.jobId,
+    });
     if (updated) await deps.onChange(updated);
+    return updated;
   }
 
   return { execute, failIfOpen };
 }
 
 export type ExecutionService = ReturnType<typeof createExecutionService>;
+
+// Runs a step that talks to Postgres and turns a dependency failure into an
+// InfrastructureError; anything else passes through.
+async function infrastructure<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    throw isConnectionOutage(err) ? asInfrastructure(err) : err;
+  }
+}
+
+function asInfrastructure(err: unknown): InfrastructureError {
+  return new InfrastructureError(`A dependency failed during execution: ${(err as Error).message}`, {
+    cause: err,
+  });
+}
 
 function toActionError(err: unknown): ActionError {
   if (err instanceof AppError) return { code: err.code, message: err.message };

@@ -20,13 +20,20 @@ export function attachExecutionWorker(deps: {
       { job_id: job.id, action_id: job.data.action_id, reason: err.message },
       'job moved to the dead-letter set',
     );
+    // Usually the processor has already failed the action and parked the job in the same
+    // statement, and this finds nothing open. It matters for a job BullMQ failed on its own
+    // (stalled too often). If Postgres is down now, the reconciler records it later: it
+    // finds the action queued or running with its job in BullMQ's failed set.
     void deps.execution
-      .failIfOpen(job.data.tenant_id, job.data.action_id, {
-        code: 'dead_lettered',
-        message: 'Execution gave up after repeated failures.',
-      })
+      .failIfOpen(
+        { tenantId: job.data.tenant_id, actionId: job.data.action_id, jobId: String(job.id) },
+        { code: 'dead_lettered', message: 'Execution gave up after repeated failures.' },
+      )
       .catch((e: Error) =>
-        logger.error({ err: e, job_id: job.id }, 'could not mark a dead-lettered action failed'),
+        logger.warn(
+          { err: { message: e.message }, job_id: job.id },
+          'could not record a dead-lettered job yet; the reconciler will',
+        ),
       );
   });
   worker.on('error', (err) => logger.warn({ err: { message: err.message } }, 'worker error'));

@@ -37,6 +37,7 @@ describe('outbox relay while Redis is down', () => {
           OUTBOX_POLL_INTERVAL_MS: String(POLL_MS),
           OUTBOX_BACKOFF_MAX_MS: String(BACKOFF_MAX_MS),
           LOG_LEVEL: 'info',
+          MODERATION_TIMEOUT_MS: '2000',
         },
         logDestination: logs.destination,
       };

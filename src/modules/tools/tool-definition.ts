@@ -50,12 +50,14 @@ export async function insertEffectOnce<Row extends object>(
   const names = ['tenant_id', 'action_id', ...Object.keys(effect.columns)];
   const values = [ctx.tenantId, ctx.actionId, ...Object.values(effect.columns)];
   const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
-  // Table and column names come from the tool definitions, never from a request.
-  const inserted = await tx.query(
-    `INSERT INTO ${effect.table} (${names.join(', ')}) VALUES (${placeholders})
-     ON CONFLICT (action_id) DO NOTHING RETURNING ${effect.returning}`,
+  // Table and column names come from the tool definitions, never from a request, so each
+  // tool's statement text is fixed and can be prepared once per connection.
+  const inserted = await tx.query({
+    name: `effect-insert-${effect.table}-${names.join('-')}`,
+    text: `INSERT INTO ${effect.table} (${names.join(', ')}) VALUES (${placeholders})
+           ON CONFLICT (action_id) DO NOTHING RETURNING ${effect.returning}`,
     values,
-  );
+  });
   if (inserted.rows[0]) return inserted.rows[0] as Row;
   const existing = await tx.query(
     `SELECT ${effect.returning} FROM ${effect.table} WHERE action_id = $1 AND tenant_id = $2`,

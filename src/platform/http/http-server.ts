@@ -9,7 +9,7 @@ import Fastify, {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import { addFormats } from '../ajv-formats.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isConnectionOutage } from '../errors.ts';
 import { CODE_FIELDS_ONLY, type Logger } from '../logger.ts';
 import { PROBLEM_TYPE_BASE, titleFor } from './problem.ts';
 
@@ -170,24 +170,10 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
 // Postgres unreachable, restarting or out of connections: the request may succeed on retry,
 // so the client gets 503 with Retry-After rather than a 500.
 function isDependencyOutage(error: Error): boolean {
-  const code = (error as { code?: string }).code ?? '';
-  return (
-    // 57014: a statement cancelled by its timeout (a lock held too long, an overloaded
-    // server) or by the request's deadline: a dependency condition, not a bug.
-    [
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'ETIMEDOUT',
-      'EPIPE',
-      '57014',
-      '57P01',
-      '57P02',
-      '57P03',
-      '53300',
-    ].includes(code) ||
-    code.startsWith('08') ||
-    /timeout exceeded when trying to connect|Connection terminated/i.test(error.message)
-  );
+  // 57014: a statement cancelled by its timeout (a lock held too long, an overloaded
+  // server) or by the request's deadline: a dependency condition, not a bug. (The worker
+  // counts it as the tool's timeout instead, so it is not in the shared classifier.)
+  return isConnectionOutage(error) || (error as { code?: unknown }).code === '57014';
 }
 
 // 503s that are the system working as designed during an outage or overload: they are in
