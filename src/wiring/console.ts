@@ -1,8 +1,5 @@
 import type { Config } from '../platform/config.ts';
-import type { Queue } from 'bullmq';
-import { NotFoundError } from '../platform/errors.ts';
 import type { DlqService } from '../modules/dlq/dlq.service.ts';
-import type { ExecuteJobPayload } from '../modules/execution/execution.jobs.ts';
 import type { TenantDeadLetters } from '../modules/ops/ops.service.ts';
 import type { FlagsService } from '../modules/flags/flags.service.ts';
 import type { ModerationClient } from '../modules/moderation/moderation-client.ts';
@@ -30,7 +27,7 @@ export function buildConsoleApi(deps: {
       breakers: () => [{ dependency: 'moderation', state: deps.moderation.state() }],
       flags: infra.flags,
       flagsService: deps.flagsService,
-      deadLetters: tenantDeadLetters(deps.dlq, infra.queue),
+      deadLetters: tenantDeadLetters(deps.dlq),
       toolNames: () => deps.catalogue.tools.names(),
     }),
     details: createActionDetailsService({
@@ -40,25 +37,24 @@ export function buildConsoleApi(deps: {
   };
 }
 
-// The dead-letter service lists every tenant's letters (the CLI is an operator's tool); the
-// console shows a tenant admin its own, and another tenant's job is not found.
-function tenantDeadLetters(
-  dlq: Pick<DlqService, 'list' | 'replay'>,
-  queue: Pick<Queue<ExecuteJobPayload>, 'getJob'>,
-): TenantDeadLetters {
+// The dead-letter service takes a tenant scope: the console shows a tenant admin its own
+// letters, and another tenant's job is not found.
+function tenantDeadLetters(dlq: Pick<DlqService, 'list' | 'replay'>): TenantDeadLetters {
   return {
     async list(tenantId, limit) {
-      const mine = (await dlq.list(1_000)).filter((d) => d.tenant_id === tenantId);
+      const page = await dlq.list({ tenantId }, { limit });
       return {
-        items: mine.slice(0, limit).map(({ tenant_id: _tenant, ...letter }) => letter),
-        total: mine.length,
+        items: page.items.map((d) => ({
+          job_id: d.job_id,
+          action_id: d.action_id,
+          attempts: d.attempts,
+          failed_reason: d.failed_reason,
+          failed_at: d.failed_at,
+        })),
+        total: page.total,
       };
     },
-    async replay(tenantId, jobId, actor) {
-      const job = await queue.getJob(jobId);
-      if (!job?.data || job.data.tenant_id !== tenantId) throw new NotFoundError('dead letter');
-      return dlq.replay(jobId, actor);
-    },
+    replay: (tenantId, jobId, actor) => dlq.replay(jobId, actor, { tenantId }),
   };
 }
 
