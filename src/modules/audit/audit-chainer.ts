@@ -1,7 +1,7 @@
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { createInterruptibleSleep } from '../../platform/interruptible-sleep.ts';
+import { createBackgroundLoop } from '../../platform/background-loop.ts';
 import { chainPendingEvents, hasUnchained } from './audit.repository.ts';
 
 export interface AuditChainer {
@@ -29,9 +29,6 @@ export function createAuditChainer(deps: {
   onChained?: (count: number) => void;
 }): AuditChainer {
   const batchSize = deps.batchSize ?? AUDIT_CHAIN_BATCH;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let failures = 0;
 
   async function pass(wait: boolean): Promise<number> {
     // One cheap read when there is nothing to do, which is most ticks of an idle service.
@@ -64,38 +61,20 @@ export function createAuditChainer(deps: {
     }
   }
 
-  const { sleep, wake } = createInterruptibleSleep();
-
-  async function run(): Promise<void> {
-    while (running) {
-      try {
-        await runOnce();
-        if (failures) deps.logger.info({ failures }, 'audit chainer links events again');
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        deps.logger[failures === 1 ? 'warn' : 'debug'](
-          { err: { message: (err as Error).message }, failures },
-          'audit chainer pass failed; will retry',
-        );
-      }
-      if (!running) break;
-      await sleep(failures ? Math.min(deps.intervalMs * 2 ** failures, 5_000) : deps.intervalMs);
-    }
-  }
+  const loop = createBackgroundLoop({
+    name: 'audit chainer',
+    intervalMs: deps.intervalMs,
+    maxBackoffMs: 5_000,
+    logger: deps.logger,
+    tick: async () => void (await runOnce()),
+  });
 
   return {
     runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
+    start: loop.start,
     async stop() {
-      if (!running) return;
-      running = false;
-      wake();
-      await loop;
+      if (!loop.running()) return;
+      await loop.stop();
       await runOnce({ wait: true }).catch((err: Error) =>
         deps.logger.warn(
           { err: { message: err.message } },

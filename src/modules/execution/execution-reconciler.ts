@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
-import { createInterruptibleSleep } from '../../platform/interruptible-sleep.ts';
+import { createBackgroundLoop } from '../../platform/background-loop.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { prepareAuditEvent } from '../audit/audit.repository.ts';
 import type { ActionError } from '../actions/action-types.ts';
@@ -53,10 +53,6 @@ export function createExecutionReconciler(deps: {
   onRepublished?: (count: number) => void;
 }): ExecutionReconciler {
   const batchSize = deps.batchSize ?? 200;
-  const { sleep, wake } = createInterruptibleSleep();
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let failures = 0;
   let cursor: { updatedAt: Date; actionId: string } | undefined;
 
   async function runOnce(): Promise<ReconcilePass> {
@@ -132,40 +128,20 @@ export function createExecutionReconciler(deps: {
     return ids.length;
   }
 
-  async function run(): Promise<void> {
-    while (running) {
-      try {
-        // Up to ten batches a tick: a stranded action behind a large live backlog is found
-        // within a few ticks, and Redis sees at most 2,000 state lookups per tick.
-        for (let batch = 0; batch < 10 && running; batch++) {
-          await runOnce();
-          if (!cursor) break;
-        }
-        if (failures) deps.logger.info({ failures }, 'execution reconciler runs again');
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        deps.logger[failures === 1 ? 'warn' : 'debug'](
-          { err: { message: (err as Error).message }, failures },
-          'execution reconciler pass failed; will retry',
-        );
+  const loop = createBackgroundLoop({
+    name: 'execution reconciler',
+    intervalMs: deps.intervalMs,
+    maxBackoffMs: 60_000,
+    logger: deps.logger,
+    // Up to ten batches a tick: a stranded action behind a large live backlog is found
+    // within a few ticks, and Redis sees at most 2,000 state lookups per tick.
+    tick: async () => {
+      for (let batch = 0; batch < 10 && loop.running(); batch++) {
+        await runOnce();
+        if (!cursor) break;
       }
-      if (!running) break;
-      await sleep(failures ? Math.min(deps.intervalMs * 2 ** failures, 60_000) : deps.intervalMs);
-    }
-  }
+    },
+  });
 
-  return {
-    runOnce,
-    start() {
-      if (running) return;
-      running = true;
-      loop = run();
-    },
-    async stop() {
-      running = false;
-      wake();
-      await loop;
-    },
-  };
+  return { runOnce, start: loop.start, stop: loop.stop };
 }
