@@ -1,11 +1,11 @@
 // Micro-benchmark of the content-safety stages on one typical proposal: an email reply
-// of about 2 KiB, a realistic user prompt and two source documents, under 4 KiB in all.
+// of about 2 KiB, a realistic user prompt and two source documents, about 3 KB in all.
 // A JSON.stringify of the same proposal runs in the same loop as a baseline, so the
 // ratio says something even on a noisy machine.
 //
 //   node bench/safety-stages.bench.ts
 //
-// Prints one JSON document. Target: p50 of the three stages together <= 2 ms.
+// Prints one JSON document. Target (issue 11): p50 of the three stages together <= 1 ms.
 
 import type { DecisionInput, DecisionStage } from '../src/modules/decisions/decision-types.ts';
 import { createInjectionStage } from '../src/modules/decisions/stages/injection-stage.ts';
@@ -14,7 +14,7 @@ import { createSecretStage } from '../src/modules/decisions/stages/secret-stage.
 
 const WARM_UP = 500;
 const ITERATIONS = 5000;
-const TARGET_P50_MS = 2;
+const TARGET_P50_MS = 1;
 
 const body = [
   'Hi Priya,',
@@ -32,6 +32,8 @@ const body = [
   '',
   'If you can get a revised quote to us by Thursday, we can have it signed before the end of the month. Happy to jump on',
   'a call on Wednesday afternoon if that is easier; I am free from 2pm to 4pm UK time.',
+  '',
+  'One more thing: please send the signed order form to orders@vendor.test once it is ready, and copy me.',
   '',
   'Best regards,',
   'Alice Chen',

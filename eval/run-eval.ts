@@ -176,7 +176,7 @@ async function main(): Promise<number> {
       families: { type: 'boolean', default: false },
       json: { type: 'string' },
       failures: { type: 'string', default: '0' },
-      concurrency: { type: 'string', default: '8' },
+      concurrency: { type: 'string', default: '4' },
       'in-process': { type: 'boolean', default: false },
     },
   });

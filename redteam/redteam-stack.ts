@@ -44,6 +44,9 @@ export async function startRedteamStack(options: {
         WORKER_PORT: '0',
         MODERATION_PORT: String(moderationPort),
         MODERATION_URL: `http://127.0.0.1:${moderationPort}`,
+        // A run measures decisions, not capacity: on a busy machine, shedding load would
+        // turn proposals into 503s and the run into noise.
+        MAX_EVENT_LOOP_DELAY_MS: '60000',
         ...(options.moderationTimeoutMs
           ? { MODERATION_TIMEOUT_MS: String(options.moderationTimeoutMs) }
           : {}),
