@@ -19,7 +19,7 @@ describe('red-team corpus through the gateway', () => {
   let table: string;
   const { stack } = useTestStack({
     resolveHost: createRedteamResolver(),
-    env: { MODERATION_TIMEOUT_MS: String(REDTEAM_MODERATION_TIMEOUT_MS) },
+    env: { MODERATION_TIMEOUT_MS: String(REDTEAM_MODERATION_TIMEOUT_MS), MAX_EVENT_LOOP_DELAY_MS: '60000' },
   });
 
   beforeAll(async () => {
