@@ -104,6 +104,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     createModerationApi: () => createModerationApi({ config, obs, backend: moderationBackend, isDraining }),
     createRelay: execution.createRelay,
     createReconciler: execution.createReconciler,
+    createIdempotencySweeper: execution.createSweeper,
     // Every role that writes audit events runs one; they take turns (ADR 0010).
     createAuditChainer: () =>
       createAuditChainer({

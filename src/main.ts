@@ -61,10 +61,13 @@ async function main(): Promise<void> {
     const relay = container.createRelay();
     const worker = container.createExecutionWorker();
     const reconciler = container.createReconciler();
+    const sweeper = container.createIdempotencySweeper();
     relay.start();
     worker.start();
     reconciler.start();
+    sweeper.start();
     lifecycle.onStop(async () => {
+      await sweeper.stop();
       await reconciler.stop();
       await relay.stop();
       await worker.close(config.http.shutdownTimeoutMs - 2_000);

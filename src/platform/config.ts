@@ -116,6 +116,9 @@ export interface Config {
   };
   readonly idempotency: {
     readonly leaseMs: number;
+    // How long a key is remembered; after it, the same key is a new request.
+    readonly retentionMs: number;
+    readonly sweepIntervalMs: number;
   };
   readonly fetch: {
     // Addresses (CIDR) that http.fetch may reach although they are private; for tests only.
@@ -289,6 +292,8 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
     },
     idempotency: {
       leaseMs: int(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 1_000, 600_000),
+      retentionMs: int(env, 'IDEMPOTENCY_RETENTION_HOURS', 24, 1, 24 * 365) * 3_600_000,
+      sweepIntervalMs: int(env, 'IDEMPOTENCY_SWEEP_INTERVAL_MS', 60_000, 1_000, 86_400_000),
     },
     fetch: {
       allowPrivateCidrs: list(env, 'FETCH_ALLOW_PRIVATE_CIDRS'),

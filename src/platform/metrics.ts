@@ -280,6 +280,11 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
       labelNames: ['queue'],
       ...collected,
     }),
+    idempotencyKeysSwept: new Counter({
+      name: 'airlock_idempotency_keys_swept_total',
+      help: 'Idempotency keys deleted after their retention (IDEMPOTENCY_RETENTION_HOURS).',
+      registers,
+    }),
     actionsRepublished: new Counter({
       name: 'airlock_actions_republished_total',
       help: 'Queued or running actions whose job the queue had lost (Redis forgot it), re-published through the outbox by the reconciler.',

@@ -10,6 +10,7 @@ import {
 import { createExecutionService } from '../modules/execution/execution.service.ts';
 import { attachExecutionWorker } from '../modules/execution/execution.worker.ts';
 import { createExecutionReconciler } from '../modules/execution/execution-reconciler.ts';
+import { createIdempotencySweeper } from '../modules/actions/idempotency-sweeper.ts';
 import { createOutboxRelay } from '../modules/outbox/outbox-relay.ts';
 import type { PolicyService } from '../modules/policy/policy.service.ts';
 import { redactText, redactValue } from '../modules/safety/redaction.ts';
@@ -134,5 +135,15 @@ export function buildExecution(deps: {
     });
   }
 
-  return { execution, dlq, createRelay, createExecutionWorker, createReconciler };
+  function createSweeper() {
+    return createIdempotencySweeper({
+      pool,
+      logger,
+      retentionMs: config.idempotency.retentionMs,
+      intervalMs: config.idempotency.sweepIntervalMs,
+      ...counts.sweeper,
+    });
+  }
+
+  return { execution, dlq, createRelay, createExecutionWorker, createReconciler, createSweeper };
 }

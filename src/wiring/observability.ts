@@ -157,6 +157,7 @@ export const countEvents = (metrics: Metrics, toolNames: ReadonlySet<string>) =>
   dlq: { onReplay: (count: number) => metrics.deadLetterReplays.inc(count) },
   relay: { onPublished: (count: number) => metrics.outboxPublished.inc(count) },
   reconciler: { onRepublished: (count: number) => metrics.actionsRepublished.inc(count) },
+  sweeper: { onSwept: (count: number) => metrics.idempotencyKeysSwept.inc(count) },
   app: { onLoadShed: () => metrics.loadShed.inc({ reason: 'event_loop' }) },
 });
 

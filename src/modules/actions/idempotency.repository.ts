@@ -63,3 +63,25 @@ export async function releaseIdempotencyKey(
     [key.tenantId, key.key, key.token],
   );
 }
+
+// Deletes up to `limit` keys older than the retention, oldest first, and returns how many.
+// A claim still in flight (its lease not yet over) is never deleted, whatever its age. Each
+// call is one short statement; rows another session holds are skipped, not waited for.
+export async function sweepExpiredIdempotencyKeys(
+  db: Queryable,
+  sweep: { retentionMs: number; limit: number },
+): Promise<number> {
+  const { rowCount } = await db.query({
+    name: 'idempotency-sweep',
+    text: `DELETE FROM idempotency_keys
+            WHERE (tenant_id, key) IN (
+              SELECT tenant_id, key FROM idempotency_keys
+               WHERE created_at < now() - make_interval(secs => $1 / 1000.0)
+                 AND (action_id IS NOT NULL OR locked_until IS NULL OR locked_until < now())
+               ORDER BY created_at
+               LIMIT $2
+                 FOR UPDATE SKIP LOCKED)`,
+    values: [sweep.retentionMs, sweep.limit],
+  });
+  return rowCount ?? 0;
+}
