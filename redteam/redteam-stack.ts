@@ -47,6 +47,10 @@ export async function startRedteamStack(options: {
         // A run measures decisions, not capacity: on a busy machine, shedding load would
         // turn proposals into 503s and the run into noise.
         MAX_EVENT_LOOP_DELAY_MS: '60000',
+        // No worker runs, so allowed actions stay queued: the execution-backlog admission
+        // check would refuse every proposal after its first seconds.
+        ADMISSION_MAX_BACKLOG_AGE_MS: '600000',
+        ADMISSION_MAX_IN_FLIGHT: '64',
         ...(options.moderationTimeoutMs
           ? { MODERATION_TIMEOUT_MS: String(options.moderationTimeoutMs) }
           : {}),
