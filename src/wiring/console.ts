@@ -39,7 +39,7 @@ export function buildConsoleApi(deps: {
 
 // The dead-letter service takes a tenant scope: the console shows a tenant admin its own
 // letters, and another tenant's job is not found.
-function tenantDeadLetters(dlq: Pick<DlqService, 'list' | 'replay'>): TenantDeadLetters {
+function tenantDeadLetters(dlq: Pick<DlqService, 'list' | 'replay' | 'discard'>): TenantDeadLetters {
   return {
     async list(tenantId, limit) {
       const page = await dlq.list({ tenantId }, { limit });
@@ -55,6 +55,7 @@ function tenantDeadLetters(dlq: Pick<DlqService, 'list' | 'replay'>): TenantDead
       };
     },
     replay: (tenantId, jobId, actor) => dlq.replay(jobId, actor, { tenantId }),
+    discard: (tenantId, jobId, actor, reason) => dlq.discard(jobId, actor, { tenantId, reason }),
   };
 }
 

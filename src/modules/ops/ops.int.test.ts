@@ -106,6 +106,40 @@ describe('ops API', () => {
     expect((await flagOf(adminA, 'kill-switch.all')).effective).toBe(false);
   });
 
+  // Approved while its tool's kill switch is on: the worker dead-letters it.
+  async function deadLetterOf(file: string): Promise<{ actionId: string; jobId: string }> {
+    await stack.container.pool.query('INSERT INTO sandbox_files (tenant_id, path) VALUES ($1, $2)', [
+      adminA.tenantId,
+      file,
+    ]);
+    const pending = await api.created(agentA.key, deleteBody(file));
+    await api.put(adminA.key, '/v1/ops/flags/kill-switch.files.delete', { enabled: true });
+    expect((await api.review(reviewerA.key, pending.id, { decision: 'approve' })).statusCode).toBe(200);
+    await api.waitForStatus(pending.id, ['failed']);
+    await api.put(adminA.key, '/v1/ops/flags/kill-switch.files.delete', { enabled: false });
+    const list = (await api.get(adminA.key, '/v1/ops/dead-letters')).json() as {
+      items: Array<{ job_id: string; action_id: string }>;
+    };
+    return { actionId: pending.id, jobId: list.items.find((d) => d.action_id === pending.id)!.job_id };
+  }
+
+  it('when an admin discards a dead letter, then its action stays failed with code discarded and it leaves the list; another tenant gets 404', async () => {
+    const { actionId, jobId } = await deadLetterOf('/tmp/discard-me');
+    expect((await api.post(adminB.key, `/v1/ops/dead-letters/${jobId}/discard`, {})).statusCode).toBe(404);
+    const discarded = await api.post(adminA.key, `/v1/ops/dead-letters/${jobId}/discard`, {
+      reason: 'a duplicate of an earlier delete',
+    });
+    expect(discarded.statusCode).toBe(200);
+    expect(discarded.json()).toMatchObject({ job_id: jobId, action_id: actionId, discarded: true });
+    expect((await api.actionRow(actionId))?.error?.code).toBe('discarded');
+    const list = (await api.get(adminA.key, '/v1/ops/dead-letters')).json() as {
+      items: Array<{ job_id: string }>;
+    };
+    expect(list.items.some((d) => d.job_id === jobId)).toBe(false);
+    const extra = await api.post(adminA.key, `/v1/ops/dead-letters/${jobId}/discard`, { why: 'x' });
+    expect(extra.statusCode).toBe(400);
+  });
+
   it("when an action is dead-lettered, then only its tenant's admin sees and replays it; another tenant gets 404", async () => {
     await stack.container.pool.query('INSERT INTO sandbox_files (tenant_id, path) VALUES ($1, $2)', [
       adminA.tenantId,

@@ -5,6 +5,8 @@ import {
   DeadLetterList,
   DeadLetterParams,
   DeadLetterQuery,
+  DiscardBody,
+  DiscardResult,
   FlagList,
   FlagParams,
   FlagView,
@@ -91,5 +93,21 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ ops: OpsService; guard: Role
       },
     },
     async (request) => ops.replayDeadLetter(principalOf(request), request.params.job_id),
+  );
+
+  app.post(
+    '/v1/ops/dead-letters/:job_id/discard',
+    {
+      onRequest: admin,
+      schema: {
+        tags: ['ops'],
+        summary: 'Quarantine one dead letter: its action stays failed (code discarded) and is never replayed',
+        params: DeadLetterParams,
+        body: DiscardBody,
+        response: { 200: DiscardResult, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      ops.discardDeadLetter(principalOf(request), request.params.job_id, request.body.reason),
   );
 };

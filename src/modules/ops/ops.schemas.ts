@@ -87,3 +87,15 @@ export const ReplayResult = Type.Object({
   replayed: Type.Boolean(),
   detail: Type.String(),
 });
+
+export const DiscardBody = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2_000 })) },
+  { additionalProperties: false },
+);
+
+export const DiscardResult = Type.Object({
+  job_id: Type.String(),
+  action_id: Type.String(),
+  discarded: Type.Boolean(),
+  detail: Type.String(),
+});

@@ -3,7 +3,7 @@ import type { Pool } from '../../platform/db.ts';
 import { ForbiddenError, NotFoundError } from '../../platform/errors.ts';
 import type { FlagProvider } from '../../platform/flags/flag-provider.ts';
 import type { Principal } from '../auth/auth.repository.ts';
-import type { ReplayResult } from '../dlq/dlq.service.ts';
+import type { DiscardResult, ReplayResult } from '../dlq/dlq.service.ts';
 import type { FlagsService } from '../flags/flags.service.ts';
 import type { ExecuteJobPayload } from '../execution/execution.jobs.ts';
 import { readTenantBacklog, readTrafficByTool, type TrafficCounts } from './ops.repository.ts';
@@ -55,6 +55,7 @@ export interface TenantDeadLetter {
 export interface TenantDeadLetters {
   list(tenantId: string, limit: number): Promise<{ items: TenantDeadLetter[]; total: number }>;
   replay(tenantId: string, jobId: string, actor: string): Promise<ReplayResult>;
+  discard(tenantId: string, jobId: string, actor: string, reason?: string): Promise<DiscardResult>;
 }
 
 export interface FlagView {
@@ -210,7 +211,10 @@ export function createOpsService(deps: {
   const replayDeadLetter = (principal: Principal, jobId: string): Promise<ReplayResult> =>
     deps.deadLetters.replay(principal.tenantId, jobId, `key:${principal.keyId}`);
 
-  return { overview, listFlags, setFlag, listDeadLetters, replayDeadLetter };
+  const discardDeadLetter = (principal: Principal, jobId: string, reason?: string): Promise<DiscardResult> =>
+    deps.deadLetters.discard(principal.tenantId, jobId, `key:${principal.keyId}`, reason);
+
+  return { overview, listFlags, setFlag, listDeadLetters, replayDeadLetter, discardDeadLetter };
 }
 
 const round = (seconds: number) => Math.round(seconds * 10) / 10;

@@ -237,19 +237,74 @@ export async function renderOps({ root, me }) {
               'td',
               null,
               h(
-                'button',
-                {
-                  type: 'button',
-                  'aria-label': `Replay dead letter ${d.job_id}`,
-                  onclick: () => replay(d),
-                },
-                'Replay',
+                'div',
+                { class: 'actions-row' },
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    'aria-label': `Replay dead letter ${d.job_id}`,
+                    onclick: () => replay(d),
+                  },
+                  'Replay',
+                ),
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    'aria-label': `Discard dead letter ${d.job_id}`,
+                    onclick: () => confirmDiscard(d),
+                  },
+                  'Discard',
+                ),
               ),
             ),
           ),
         ),
       ),
     );
+  }
+
+  // Discarding is final: the action stays failed and no replay picks it up, so it is confirmed.
+  /** @param {{ job_id: string, action_id: string }} d */
+  function confirmDiscard(d) {
+    const reason = /** @type {HTMLInputElement} */ (h('input', { id: 'discard-reason', maxlength: 2000 }));
+    const confirm = h('button', { type: 'button', class: 'danger', id: 'confirm-discard' }, 'Discard');
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    replace(
+      dialog,
+      h('h2', { id: 'confirm-title' }, `Discard dead letter ${d.job_id}?`),
+      h(
+        'p',
+        null,
+        'Its action stays failed with code discarded and is never replayed, not even by a bulk replay.',
+      ),
+      h('label', { for: 'discard-reason' }, 'Reason (kept in the audit log)'),
+      reason,
+      h('div', { class: 'actions-row' }, confirm, cancel),
+    );
+    cancel.addEventListener('click', () => dialog.close());
+    confirm.addEventListener('click', async () => {
+      confirm.setAttribute('disabled', '');
+      const text = reason.value.trim();
+      try {
+        const result = await api(
+          'POST',
+          `/v1/ops/dead-letters/${encodeURIComponent(d.job_id)}/discard`,
+          text ? { reason: text } : {},
+        );
+        replace(notice, h('p', { class: 'notice ok' }, `Dead letter ${d.job_id}: ${result.detail}.`));
+      } catch (err) {
+        replace(
+          notice,
+          h('p', { class: 'notice bad' }, `Not discarded: ${String(/** @type {Error} */ (err).message)}`),
+        );
+      }
+      dialog.close();
+      await load();
+    });
+    dialog.showModal();
+    cancel.focus();
   }
 
   /** @param {{ job_id: string, action_id: string }} d */
