@@ -9,15 +9,8 @@ import {
   createUnleashAdminClient,
   type UnleashAdminClient,
 } from '../src/platform/flags/unleash-flag-provider.ts';
-import { isValidFlagName } from '../src/platform/flags/flag-provider.ts';
-
-export const SEED_TOOLS = [
-  'notes.create',
-  'email.send',
-  'payments.refund',
-  'files.delete',
-  'http.fetch',
-] as const;
+import { contractFlagNames, defaultFor, isValidFlagName } from '../src/platform/flags/flag-provider.ts';
+import { BUILT_IN_TOOL_NAMES } from '../src/modules/tools/built-in-tools.ts';
 
 // Align with the drill scenarios (`cli drill list`); the seed only creates the flags, off.
 export const DEFAULT_CHAOS_SCENARIOS = [
@@ -37,10 +30,13 @@ interface SeedFlag {
 
 export function seedFlags(chaosScenarios: readonly string[] = DEFAULT_CHAOS_SCENARIOS): SeedFlag[] {
   const flags: SeedFlag[] = [
-    { name: 'kill-switch.all', globalOn: false, rollout: 100 },
-    ...SEED_TOOLS.map((tool) => ({ name: `kill-switch.${tool}`, globalOn: false, rollout: 100 })),
-    // The staged-rollout gate: on, rolled out by tenant id, 100% until someone lowers it.
-    { name: 'auto-approve', globalOn: true, rollout: 100 },
+    // Kill switches off; the staged-rollout gate on, rolled out by tenant id, 100% until
+    // someone lowers it.
+    ...contractFlagNames(BUILT_IN_TOOL_NAMES).map((name) => ({
+      name,
+      globalOn: defaultFor(name),
+      rollout: 100,
+    })),
     ...chaosScenarios.map((scenario) => ({ name: `chaos.${scenario}`, globalOn: false, rollout: 100 })),
   ];
   for (const flag of flags) {

@@ -1,4 +1,5 @@
 import type { Config } from './platform/config.ts';
+import { contractFlagNames } from './platform/flags/flag-provider.ts';
 import type { SafeFetchPolicy } from './platform/http/safe-fetch.ts';
 import type { Logger } from './platform/logger.ts';
 import type { Telemetry } from './platform/telemetry.ts';
@@ -75,11 +76,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     poolMax: config.db.poolMax,
     queue: infra.queue,
     flags: infra.flags,
-    observedFlags: [
-      'kill-switch.all',
-      'auto-approve',
-      ...catalogue.tools.names().map((t) => `kill-switch.${t}`),
-    ],
+    observedFlags: contractFlagNames(catalogue.tools.names()),
   });
 
   return {

@@ -3,23 +3,50 @@ import type { LogLevel } from './config.ts';
 
 export type { Logger };
 
-// Paths pino censors before a line is written, whatever a careless log call passes.
+// Paths pino censors before a line is written, whatever a careless log call passes. Content
+// (a secret or an address inside a message) is scrubbed separately, by LogRedaction.scrub.
 // Request bodies are never logged (see the access log in platform/http/http-server.ts).
-// The safety module's fuller list (src/modules/safety/redaction.ts) is passed in by main.
-export const BASE_REDACT_PATHS: readonly string[] = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
+export const REDACT_PATHS: readonly string[] = Object.freeze([
+  // The same names at the top level of a log call.
   'authorization',
   'apiKey',
-  '*.apiKey',
   'password',
-  '*.password',
   'token',
-  '*.token',
   'secret',
+  // Credentials in transit: the API key (Authorization: Bearer), cookies, and the
+  // alternative key headers clients sometimes send.
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  // The same headers when an outbound HTTP client (http.fetch) logs its request.
+  'headers.authorization',
+  'headers.cookie',
+  'request.headers.authorization',
+  // Fields that hold credentials wherever they appear one level down (config dumps,
+  // error contexts). A bare "key" is left alone: cache and idempotency keys are useful in
+  // logs, and a leaked API key is caught by content in redactForLog.
+  '*.password',
   '*.secret',
-];
+  '*.token',
+  '*.api_key',
+  '*.apiKey',
+  // Free text from proposals: message bodies, the user's prompt, the documents the
+  // assistant read and its rationale. They carry personal data and are the payloads of
+  // injection attempts; logs record that a proposal happened, not what it said.
+  'arguments.body',
+  '*.arguments.body',
+  'context.user_prompt',
+  'context.source_documents',
+  'context.model_rationale',
+  '*.context.user_prompt',
+  '*.context.source_documents',
+  '*.context.model_rationale',
+  // Tool results are user data; the API returns them redacted, logs need not carry them.
+  'result',
+  '*.result',
+]);
 
 // Marks a line whose fields are all set by our own code from validated values (the access
 // line: method, route template, status, duration, tenant slug, request id). The content
@@ -28,8 +55,8 @@ export const BASE_REDACT_PATHS: readonly string[] = [
 export const CODE_FIELDS_ONLY: unique symbol = Symbol('airlock.log.codeFieldsOnly');
 
 export interface LogRedaction {
-  // Censored by location, before serialisation.
-  paths: readonly string[];
+  // Censored by location, before serialisation; REDACT_PATHS when not given.
+  paths?: readonly string[];
   // Censors by content (secrets, card numbers, addresses) in every line's own fields.
   scrub?: (fields: Record<string, unknown>) => unknown;
 }
@@ -68,7 +95,7 @@ export function createLogger(options: {
             }
           : {}),
       },
-      redact: { paths: [...(options.redaction?.paths ?? BASE_REDACT_PATHS)], censor: '[REDACTED]' },
+      redact: { paths: [...(options.redaction?.paths ?? REDACT_PATHS)], censor: '[REDACTED]' },
       // Errors were made plain by serializeErrors before the scrub; a plain object passes.
       serializers: {
         err: (value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value),

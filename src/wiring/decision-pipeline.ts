@@ -7,7 +7,7 @@ import { createKillSwitchStage } from '../modules/decisions/stages/kill-switch-s
 import { createModerationStage } from '../modules/decisions/stages/moderation-stage.ts';
 import { createProvenanceStage } from '../modules/decisions/stages/provenance-stage.ts';
 import { createRolloutGateStage } from '../modules/decisions/stages/rollout-gate-stage.ts';
-import type { ToolTraits } from '../modules/decisions/stages/safety-stage-support.ts';
+import { toolTraitsOf } from '../modules/decisions/stages/safety-stage-support.ts';
 import { createSecretStage } from '../modules/decisions/stages/secret-stage.ts';
 import { createSsrfStage } from '../modules/decisions/stages/ssrf-stage.ts';
 import { createToolDefaultStage } from '../modules/decisions/stages/tool-default-stage.ts';
@@ -34,11 +34,7 @@ export function buildDecisionPipeline(deps: {
 }) {
   const { config, obs, flags } = deps;
   const { tools, fetchPolicy } = deps.catalogue;
-  // Unknown tools are treated as the most dangerous kind.
-  const toolTraits: ToolTraits = {
-    isSideEffecting: (tool) => tools.get(tool)?.sideEffecting ?? true,
-    isOutbound: (tool) => tools.get(tool)?.outbound ?? true,
-  };
+  const toolTraits = toolTraitsOf((tool) => tools.get(tool));
   const moderation = createModerationClient({
     baseUrl: config.moderationUrl,
     backend: config.moderationTransport === 'in-process' ? deps.moderationBackend : undefined,

@@ -1,4 +1,5 @@
 import type { Config } from '../platform/config.ts';
+import { isKillSwitched } from '../platform/flags/flag-provider.ts';
 import { createWorker } from '../platform/queue.ts';
 import type { ActionChangeListener } from '../modules/actions/actions.service.ts';
 import { createDlqService } from '../modules/dlq/dlq.service.ts';
@@ -56,9 +57,7 @@ export function buildExecution(deps: {
       redactValue(result, { tenantEmailDomains: policy.email_allowed_domains }) as Record<string, unknown>,
     onChange,
     redactError: (error) => ({ code: error.code, message: redactText(error.message) }),
-    isKilled: (tool, tenantId) =>
-      flags.isEnabled('kill-switch.all', { tenantId }) ||
-      flags.isEnabled(`kill-switch.${tool}`, { tenantId }),
+    isKilled: (tool, tenantId) => isKillSwitched(flags, tool, { tenantId }),
     logger,
     observer: observeExecution(metrics, deps.catalogue.toolNames),
   });

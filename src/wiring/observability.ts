@@ -26,7 +26,7 @@ import { openDeadLetterCount } from '../modules/dlq/dlq.repository.ts';
 import type { OutboxMessage } from '../modules/outbox/outbox.repository.ts';
 import { outboxBacklog } from '../modules/outbox/outbox.repository.ts';
 import { reviewBacklog } from '../modules/reviews/reviews.repository.ts';
-import { REDACT_PATHS, redactForLog } from '../modules/safety/redaction.ts';
+import { redactForLog } from '../modules/safety/redaction.ts';
 
 // The one place where domain events become metrics and spans. Services report what
 // happened through plain callbacks (observeDecision, onChange, observer.finished); the
@@ -51,7 +51,7 @@ export function createServiceLogger(
     base: { service: 'airlock', role: config.role },
     destination: options.destination,
     mixin: options.mixin,
-    redaction: { paths: REDACT_PATHS, scrub: (fields) => redactForLog(fields) },
+    redaction: { scrub: (fields) => redactForLog(fields) },
   });
 }
 

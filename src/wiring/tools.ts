@@ -1,11 +1,7 @@
 import type { Config } from '../platform/config.ts';
 import type { SafeFetchPolicy } from '../platform/http/safe-fetch.ts';
-import { emailSend } from '../modules/tools/definitions/email-send.ts';
-import { filesDelete } from '../modules/tools/definitions/files-delete.ts';
-import { createHttpFetchTool } from '../modules/tools/definitions/http-fetch.ts';
-import { notesCreate } from '../modules/tools/definitions/notes-create.ts';
-import { paymentsRefund } from '../modules/tools/definitions/payments-refund.ts';
-import { createToolRegistry, type ToolRegistry } from '../modules/tools/tool-registry.ts';
+import { createBuiltInTools } from '../modules/tools/built-in-tools.ts';
+import type { ToolRegistry } from '../modules/tools/tool-registry.ts';
 import { detectInjection } from '../modules/safety/injection-detector.ts';
 import { classifyAddress } from '../modules/safety/ip-policy.ts';
 
@@ -35,13 +31,12 @@ export function buildTools(
     allowedContentTypes: FETCH_CONTENT_TYPES,
     resolve: options.resolveHost,
   };
-  const httpFetch = createHttpFetchTool({
+  const tools = createBuiltInTools({
     fetchPolicy,
     scanBody: (text) => {
       const families = [...new Set(detectInjection(text).map((finding) => finding.family))];
       return { flagged: families.length > 0, families };
     },
   });
-  const tools = createToolRegistry([notesCreate, emailSend, paymentsRefund, filesDelete, httpFetch]);
   return { tools, toolNames: new Set(tools.names()), fetchPolicy };
 }

@@ -2,7 +2,7 @@ import type { Pool } from '../../platform/db.ts';
 import { NotFoundError } from '../../platform/errors.ts';
 import type { Principal } from '../auth/auth.repository.ts';
 import { findAction } from '../actions/actions.repository.ts';
-import { isUuid } from '../actions/actions.service.ts';
+import { isUuid } from '../../platform/uuid.ts';
 import type { ProposalContext } from '../decisions/decision-types.ts';
 import { findTraceParent, listActionEvents, listActionReports } from './action-details.repository.ts';
 

@@ -1,7 +1,16 @@
 import type { Decision, ProposalContext } from '../decisions/decision-types.ts';
 
-export type ActionStatus =
-  'pending_review' | 'queued' | 'running' | 'succeeded' | 'failed' | 'denied' | 'rejected';
+export const ACTION_STATUSES = [
+  'pending_review',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'denied',
+  'rejected',
+] as const;
+
+export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly ActionStatus[] = ['succeeded', 'failed', 'denied', 'rejected'];
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../platform/db.ts';
 import type { ActionError, ActionRecord, ActionStatus } from './action-types.ts';
+import type { Keyset } from '../../platform/pagination.ts';
 
 export const ACTION_COLUMNS = `id, tenant_id AS "tenantId", tool, arguments, user_id AS "userId", context, status, decision,
   result, error, attempts, version, queued_at AS "queuedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
@@ -76,13 +77,6 @@ export interface ActionFilter {
   status?: ActionStatus;
   userId?: string;
   tool?: string;
-}
-
-// created_at in whole microseconds since the epoch, as text: a JavaScript Date keeps only
-// milliseconds, and a cursor that rounds would skip or repeat rows that differ below that.
-export interface Keyset {
-  createdAtMicros: string;
-  id: string;
 }
 
 export type PagedActionRecord = ActionRecord & { cursorMicros: string };

@@ -1,3 +1,4 @@
+import { ACTION_STATUSES } from './action-types.ts';
 import { Type, type Static } from 'typebox';
 
 const JsonObject = Type.Record(Type.String(), Type.Unknown());
@@ -44,6 +45,8 @@ const Reason = Type.Object({
   evidence: Type.Optional(Type.String()),
 });
 
+const ActionStatusSchema = Type.Union(ACTION_STATUSES.map((status) => Type.Literal(status)));
+
 export const Action = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -51,11 +54,7 @@ export const Action = Type.Object(
     tool: Type.String(),
     arguments: JsonObject,
     user_id: Type.String(),
-    status: Type.Union(
-      ['pending_review', 'queued', 'running', 'succeeded', 'failed', 'denied', 'rejected'].map((s) =>
-        Type.Literal(s),
-      ),
-    ),
+    status: ActionStatusSchema,
     decision: Type.Object({
       outcome: Type.Union([Type.Literal('allow'), Type.Literal('review'), Type.Literal('deny')]),
       risk_score: Type.Integer({ minimum: 0, maximum: 100 }),
@@ -77,13 +76,7 @@ export const ActionIdParams = Type.Object(
 
 export const ListActionsQuery = Type.Object(
   {
-    status: Type.Optional(
-      Type.Union(
-        ['pending_review', 'queued', 'running', 'succeeded', 'failed', 'denied', 'rejected'].map((s) =>
-          Type.Literal(s),
-        ),
-      ),
-    ),
+    status: Type.Optional(ActionStatusSchema),
     user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     tool: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import { canonicalJson, sha256Hex } from '../../platform/canonical-json.ts';
-import { takePage, type Page } from '../../platform/pagination.ts';
+import { decodeKeysetCursor, encodeKeysetCursor, takePage, type Page } from '../../platform/pagination.ts';
+import { isUuid } from '../../platform/uuid.ts';
 import {
   ConflictError,
   NotFoundError,
@@ -23,7 +24,6 @@ import {
   listActions,
   recordProposal,
   type ActionFilter,
-  type Keyset,
 } from './actions.repository.ts';
 import { claimIdempotencyKey, releaseIdempotencyKey } from './idempotency.repository.ts';
 
@@ -223,27 +223,12 @@ export function createActionsService(deps: {
     principal: Principal,
     query: ActionFilter & { limit: number; cursor?: string },
   ): Promise<Page<ActionView>> {
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
     const rows = await listActions(pool, principal.tenantId, query, { after, limit: query.limit + 1 });
-    return takePage(rows, query.limit, toActionView, encodeCursor);
+    return takePage(rows, query.limit, toActionView, encodeKeysetCursor);
   }
 
   return { propose, get, list, onChange };
 }
 
 export type ActionsService = ReturnType<typeof createActionsService>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: string) => UUID.test(value);
-
-export function encodeCursor(row: { cursorMicros: string; id: string }): string {
-  return Buffer.from(`${row.cursorMicros}|${row.id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): Keyset {
-  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!id || !isUuid(id) || !micros || !/^\d{1,17}$/.test(micros)) {
-    throw new ValidationError('invalid_request', 'The cursor is not valid.');
-  }
-  return { createdAtMicros: micros, id };
-}

@@ -1,7 +1,10 @@
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
-import { ValidationError } from '../../platform/errors.ts';
-import { isValidFlagName, type FlagProvider, type FlagState } from '../../platform/flags/flag-provider.ts';
+import {
+  assertValidFlagName,
+  type FlagProvider,
+  type FlagState,
+} from '../../platform/flags/flag-provider.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Logger } from '../../platform/logger.ts';
 
@@ -11,7 +14,7 @@ import type { Logger } from '../../platform/logger.ts';
 // loses the record, never the flip.
 export function createFlagsService(deps: { flags: FlagProvider; pool: Pool; logger: Logger }) {
   async function set(name: string, enabled: boolean, actor: string, tenantId?: string): Promise<void> {
-    if (!isValidFlagName(name)) throw new ValidationError('invalid_request', `Unknown flag name "${name}".`);
+    assertValidFlagName(name);
     await deps.flags.set(name, enabled, tenantId ? { tenantId } : undefined);
     if (tenantId) {
       await withTransaction(deps.pool, (tx) =>
@@ -29,7 +32,7 @@ export function createFlagsService(deps: { flags: FlagProvider; pool: Pool; logg
 
   // Drops the tenant's own value: the global value applies to that tenant again.
   async function clear(name: string, actor: string, tenantId: string): Promise<void> {
-    if (!isValidFlagName(name)) throw new ValidationError('invalid_request', `Unknown flag name "${name}".`);
+    assertValidFlagName(name);
     await deps.flags.unset(name, { tenantId });
     await withTransaction(deps.pool, (tx) =>
       appendAuditEvent(tx, {

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Pool } from '../../platform/db.ts';
 import { ForbiddenError, NotFoundError } from '../../platform/errors.ts';
-import type { FlagProvider } from '../../platform/flags/flag-provider.ts';
+import { contractFlagNames, type FlagProvider } from '../../platform/flags/flag-provider.ts';
 import type { Principal } from '../auth/auth.repository.ts';
 import type { DiscardResult, ReplayResult } from '../dlq/dlq.service.ts';
 import type { FlagsService } from '../flags/flags.service.ts';
@@ -82,11 +82,7 @@ export function createOpsService(deps: {
   deadLetters: TenantDeadLetters;
   toolNames: () => readonly string[];
 }) {
-  const tenantFlags = () => [
-    'kill-switch.all',
-    'auto-approve',
-    ...deps.toolNames().map((t) => `kill-switch.${t}`),
-  ];
+  const tenantFlags = () => contractFlagNames(deps.toolNames());
 
   async function overview(principal: Principal): Promise<OpsOverview> {
     const [counts, oldest, backlog, globalOutbox] = await Promise.all([

@@ -4,7 +4,7 @@ import { NotFoundError, UnprocessableError } from '../../platform/errors.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/auth.repository.ts';
 import { findAction } from '../actions/actions.repository.ts';
-import { isUuid } from '../actions/actions.service.ts';
+import { isUuid } from '../../platform/uuid.ts';
 import { insertReport, resetReports, type Report, type ReportReason } from './reports.repository.ts';
 
 export function createReportsService(deps: {

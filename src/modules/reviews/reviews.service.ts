@@ -1,12 +1,13 @@
 import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
-import { takePage, type Page } from '../../platform/pagination.ts';
+import { decodeKeysetCursor, encodeKeysetCursor, takePage, type Page } from '../../platform/pagination.ts';
 import { ConflictError, NotFoundError } from '../../platform/errors.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import type { Principal } from '../auth/auth.repository.ts';
 import { toActionView, type ActionView } from '../actions/action-types.ts';
 import { findAction, listPendingReviews, transitionAction } from '../actions/actions.repository.ts';
-import { decodeCursor, encodeCursor, isUuid, type ActionChangeListener } from '../actions/actions.service.ts';
+import type { ActionChangeListener } from '../actions/actions.service.ts';
+import { isUuid } from '../../platform/uuid.ts';
 import { enqueueExecution } from '../outbox/outbox.repository.ts';
 
 export type ReviewDecision = 'approve' | 'reject';
@@ -23,9 +24,9 @@ export function createReviewsService(deps: {
     principal: Principal,
     query: { limit: number; cursor?: string },
   ): Promise<Page<ActionView>> {
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
     const rows = await listPendingReviews(pool, principal.tenantId, { after, limit: query.limit + 1 });
-    return takePage(rows, query.limit, toActionView, encodeCursor);
+    return takePage(rows, query.limit, toActionView, encodeKeysetCursor);
   }
 
   // Approval queues the action through the outbox in the same transaction that records the

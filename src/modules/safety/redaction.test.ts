@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { REDACTED, REDACT_PATHS, redactForLog, redactText, redactValue } from './redaction.ts';
+import { REDACT_PATHS } from '../../platform/logger.ts';
+import { REDACTED, redactForLog, redactText, redactValue } from './redaction.ts';
 import { luhnValid } from './secret-detector.ts';
 
 const fake = (...pieces: string[]): string => pieces.join('');

@@ -1,3 +1,5 @@
+import { ValidationError } from '../errors.ts';
+
 // Flags decide behaviour on the hot path, so reads are synchronous and served from memory;
 // providers refresh that memory in the background. A provider that cannot refresh keeps its
 // last known values: it never falls back to "everything off".
@@ -25,10 +27,32 @@ export interface FlagProvider {
   close(): Promise<void>;
 }
 
+// The contract's flags. kill-switch.all and kill-switch.<tool> deny new proposals and stop
+// queued ones; auto-approve is the staged-rollout gate.
+export const KILL_SWITCH_ALL = 'kill-switch.all';
+export const AUTO_APPROVE = 'auto-approve';
+export const killSwitchOf = (tool: string): string => `kill-switch.${tool}`;
+
+// The switches that stop one tool: the global one first, then the tool's own.
+export const killSwitchesFor = (tool: string): readonly [string, string] => [
+  KILL_SWITCH_ALL,
+  killSwitchOf(tool),
+];
+
+export const isKillSwitched = (flags: Pick<FlagProvider, 'isEnabled'>, tool: string, context?: FlagContext) =>
+  killSwitchesFor(tool).some((flag) => flags.isEnabled(flag, context));
+
+// Every contract flag for these tools (chaos flags aside): what gauges report and seeds create.
+export const contractFlagNames = (tools: readonly string[]): string[] => [
+  KILL_SWITCH_ALL,
+  AUTO_APPROVE,
+  ...tools.map(killSwitchOf),
+];
+
 // Defaults for flags nobody has set. Kill switches and chaos default off; the rollout gate on.
 export const FLAG_DEFAULTS: Readonly<Record<string, boolean>> = {
-  'kill-switch.all': false,
-  'auto-approve': true,
+  [KILL_SWITCH_ALL]: false,
+  [AUTO_APPROVE]: true,
 };
 
 export function defaultFor(name: string): boolean {
@@ -39,4 +63,9 @@ const FLAG_NAME = /^(kill-switch\.(all|[a-z]+\.[a-z_]+)|auto-approve|chaos\.[a-z
 
 export function isValidFlagName(name: string): boolean {
   return FLAG_NAME.test(name);
+}
+
+// The one check before any flag is written, whoever writes it (CLI, ops API, a provider).
+export function assertValidFlagName(name: string): void {
+  if (!isValidFlagName(name)) throw new ValidationError('invalid_request', `Unknown flag name "${name}".`);
 }

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { createLogger } from '../logger.ts';
 import { startUnleashServer, type UnleashTestServer } from '../../../test/helpers/unleash-server.ts';
 import { waitFor } from '../../../test/helpers/test-env.ts';
-import { DEFAULT_CHAOS_SCENARIOS, SEED_TOOLS, seedUnleash } from '../../../scripts/unleash-seed.ts';
+import { DEFAULT_CHAOS_SCENARIOS, seedUnleash } from '../../../scripts/unleash-seed.ts';
+import { BUILT_IN_TOOL_NAMES } from '../../modules/tools/built-in-tools.ts';
 import {
   GLOBAL_STRATEGY_TITLE,
   createUnleashAdminClient,
@@ -93,7 +94,7 @@ describe('unleash flag provider (real Unleash server)', () => {
     const first = await seedUnleash(admin);
     const expected = [
       'kill-switch.all',
-      ...SEED_TOOLS.map((tool) => `kill-switch.${tool}`),
+      ...BUILT_IN_TOOL_NAMES.map((tool) => `kill-switch.${tool}`),
       'auto-approve',
       ...DEFAULT_CHAOS_SCENARIOS.map((s) => `chaos.${s}`),
     ];
@@ -163,7 +164,7 @@ describe('unleash flag provider (real Unleash server)', () => {
     const readOnly = reader();
     await readOnly.refresh();
     await expect(readOnly.set('kill-switch.all', true)).rejects.toMatchObject({ code: 'flags_read_only' });
-    await expect(provider().set('kill-switch.nope', true)).rejects.toMatchObject({ code: 'invalid_flag' });
+    await expect(provider().set('kill-switch.nope', true)).rejects.toMatchObject({ code: 'invalid_request' });
     await expect(provider().setRollout('auto-approve', 101)).rejects.toMatchObject({
       code: 'invalid_rollout',
     });

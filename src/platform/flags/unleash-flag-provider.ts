@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import {
   FLAG_DEFAULTS,
   defaultFor,
+  assertValidFlagName,
   isValidFlagName,
   type FlagContext,
   type FlagProvider,
@@ -235,10 +236,6 @@ export function createUnleashFlagProvider(options: UnleashFlagProviderOptions): 
     return admin;
   }
 
-  function validName(name: string) {
-    if (!isValidFlagName(name)) throw new ValidationError('invalid_flag', `unknown flag name "${name}"`);
-  }
-
   async function tenantSlugs(ids: string[]): Promise<Map<string, string>> {
     if (!options.tenantSlugs || ids.length === 0) return new Map();
     try {
@@ -267,7 +264,7 @@ export function createUnleashFlagProvider(options: UnleashFlagProviderOptions): 
       );
     },
     async set(name, enabled, scope) {
-      validName(name);
+      assertValidFlagName(name);
       const client = requireAdmin();
       return serialised(async () => {
         const model = await client.loadModel(name);
@@ -283,7 +280,7 @@ export function createUnleashFlagProvider(options: UnleashFlagProviderOptions): 
       });
     },
     async unset(name, scope) {
-      validName(name);
+      assertValidFlagName(name);
       const client = requireAdmin();
       return serialised(async () => {
         const model = await client.loadModel(name);
@@ -293,7 +290,7 @@ export function createUnleashFlagProvider(options: UnleashFlagProviderOptions): 
       });
     },
     async setRollout(name, percent) {
-      validName(name);
+      assertValidFlagName(name);
       if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
         throw new ValidationError('invalid_rollout', 'the rollout must be an integer from 0 to 100');
       }

@@ -1,4 +1,4 @@
-import type { FlagProvider } from '../../../platform/flags/flag-provider.ts';
+import { killSwitchesFor, type FlagProvider } from '../../../platform/flags/flag-provider.ts';
 import type { DecisionStage } from '../decision-types.ts';
 
 // kill-switch.all and kill-switch.<tool>: an operator's brake, checked on every proposal.
@@ -7,7 +7,7 @@ export function createKillSwitchStage(deps: { flags: Pick<FlagProvider, 'isEnabl
     name: 'kill_switch',
     evaluate(input) {
       const context = { tenantId: input.tenantId };
-      for (const flag of ['kill-switch.all', `kill-switch.${input.tool}`]) {
+      for (const flag of killSwitchesFor(input.tool)) {
         if (deps.flags.isEnabled(flag, context)) {
           return {
             outcome: 'deny',

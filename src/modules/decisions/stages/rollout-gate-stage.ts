@@ -1,4 +1,4 @@
-import type { FlagProvider } from '../../../platform/flags/flag-provider.ts';
+import { AUTO_APPROVE, type FlagProvider } from '../../../platform/flags/flag-provider.ts';
 import type { DecisionStage } from '../decision-types.ts';
 
 // The staged-rollout gate: where auto-approve is off for a tenant, nothing is executed
@@ -7,7 +7,7 @@ export function createRolloutGateStage(deps: { flags: Pick<FlagProvider, 'isEnab
   return {
     name: 'rollout_gate',
     evaluate(input) {
-      if (deps.flags.isEnabled('auto-approve', { tenantId: input.tenantId }))
+      if (deps.flags.isEnabled(AUTO_APPROVE, { tenantId: input.tenantId }))
         return { outcome: 'allow', reasons: [] };
       return {
         outcome: 'review',

@@ -3,27 +3,29 @@
 
 import type { Reason, StageResult } from '../decision-types.ts';
 import type { InjectionDetectorOptions } from '../../safety/injection-detector.ts';
+import { BUILT_IN_TOOL_PROFILES, type ToolProfile } from '../../tools/built-in-tools.ts';
 
-// What the stages need to know about a tool. The defaults follow the contract's tool
-// table; wire the registry in to cover tools added later (unknown tools should answer
-// true to both, so they are treated strictly).
+// What the stages need to know about a tool.
 export interface ToolTraits {
   isSideEffecting(tool: string): boolean;
   isOutbound(tool: string): boolean;
 }
 
-const SIDE_EFFECTING_TOOLS: ReadonlySet<string> = new Set([
-  'email.send',
-  'payments.refund',
-  'files.delete',
-  'http.fetch',
-]);
-const OUTBOUND_TOOLS: ReadonlySet<string> = new Set(['email.send', 'http.fetch']);
+// Read from the tools' own definitions. A tool nobody defined is treated as the most
+// dangerous kind: side-effecting and outbound.
+export function toolTraitsOf(
+  lookup: (tool: string) => Omit<ToolProfile, 'name' | 'riskTier'> | undefined,
+): ToolTraits {
+  return Object.freeze({
+    isSideEffecting: (tool: string) => lookup(tool)?.sideEffecting ?? true,
+    isOutbound: (tool: string) => lookup(tool)?.outbound ?? true,
+  });
+}
 
-export const CONTRACT_TOOL_TRAITS: ToolTraits = Object.freeze({
-  isSideEffecting: (tool: string) => SIDE_EFFECTING_TOOLS.has(tool),
-  isOutbound: (tool: string) => OUTBOUND_TOOLS.has(tool),
-});
+const BUILT_IN = new Map(BUILT_IN_TOOL_PROFILES.map((tool) => [tool.name, tool]));
+
+// The default for stages built without a registry (tests, benchmarks): the built-in tools.
+export const CONTRACT_TOOL_TRAITS: ToolTraits = toolTraitsOf((tool) => BUILT_IN.get(tool));
 
 export const SAFETY_RISK = Object.freeze({ deny: 60, review: 30 });
 

@@ -9,7 +9,7 @@ import {
   type SafeFetchPolicy,
 } from '../../../platform/http/safe-fetch.ts';
 import { AppError } from '../../../platform/errors.ts';
-import { defineTool } from '../tool-definition.ts';
+import { defineTool, type ToolDefinition } from '../tool-definition.ts';
 
 const HttpFetchArgs = Type.Object(
   {
@@ -33,14 +33,19 @@ export interface HttpFetchDeps {
   scanBody?: (text: string) => { flagged: boolean; families: string[] };
 }
 
+// What http.fetch is, apart from the executor that needs its outbound policy.
+export const HTTP_FETCH_PROFILE = {
+  name: 'http.fetch',
+  description: 'Fetches a web page by GET from an allowlisted host.',
+  riskTier: 'medium',
+  sideEffecting: true,
+  outbound: true,
+  effect: 'remote',
+} as const satisfies Partial<ToolDefinition>;
+
 export function createHttpFetchTool(deps: HttpFetchDeps) {
   return defineTool<HttpFetchArgs>({
-    name: 'http.fetch',
-    description: 'Fetches a web page by GET from an allowlisted host.',
-    riskTier: 'medium',
-    sideEffecting: true,
-    outbound: true,
-    effect: 'remote',
+    ...HTTP_FETCH_PROFILE,
     argumentsSchema: HttpFetchArgs,
     // The tool default is synchronous; the DNS check runs in the SSRF stage and again at
     // execution time, against the address the connection is pinned to.
