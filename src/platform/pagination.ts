@@ -22,23 +22,27 @@ export function takePage<Row, Item>(
   };
 }
 
-// A position in a list ordered by (created_at, id). created_at is whole microseconds since
-// the epoch, as text: a JavaScript Date keeps only milliseconds, and a cursor that rounds
-// would skip or repeat rows that differ below that.
+// A position in a list ordered by (a timestamp, a unique id). The timestamp is whole
+// microseconds since the epoch, as text: a JavaScript Date keeps only milliseconds, and a
+// cursor that rounds would skip or repeat rows that differ below that.
 export interface Keyset {
-  createdAtMicros: string;
+  micros: string;
   id: string;
 }
 
 // Opaque to clients: base64url of "micros|id".
-export function encodeKeysetCursor(row: { cursorMicros: string; id: string }): string {
-  return Buffer.from(`${row.cursorMicros}|${row.id}`).toString('base64url');
+export function encodeKeysetCursor(position: Keyset): string {
+  return Buffer.from(`${position.micros}|${position.id}`).toString('base64url');
 }
 
-export function decodeKeysetCursor(cursor: string): Keyset {
-  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!id || !isUuid(id) || !micros || !/^\d{1,17}$/.test(micros)) {
+// A cursor is client input: anything that is not one we wrote is 400 invalid_request.
+export function decodeKeysetCursor(cursor: string, isValidId: (id: string) => boolean = isUuid): Keyset {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const bar = text.indexOf('|');
+  const micros = text.slice(0, bar);
+  const id = text.slice(bar + 1);
+  if (bar < 1 || !/^\d{1,17}$/.test(micros) || !id || !isValidId(id)) {
     throw new ValidationError('invalid_request', 'The cursor is not valid.');
   }
-  return { createdAtMicros: micros, id };
+  return { micros, id };
 }

@@ -106,7 +106,7 @@ export async function listActions(
       filter.status ?? null,
       filter.userId ?? null,
       filter.tool ?? null,
-      page.after?.createdAtMicros ?? null,
+      page.after?.micros ?? null,
       page.after?.id ?? null,
       page.limit,
     ],
@@ -125,7 +125,7 @@ export async function listPendingReviews(
         AND ($2::bigint IS NULL OR (created_at, id) > (${FROM_MICROS.replace('$MICROS', '$2')}, $3::uuid))
       ORDER BY created_at, id
       LIMIT $4`,
-    [tenantId, page.after?.createdAtMicros ?? null, page.after?.id ?? null, page.limit],
+    [tenantId, page.after?.micros ?? null, page.after?.id ?? null, page.limit],
   );
   return rows;
 }

@@ -19,12 +19,7 @@ import { EXECUTE_ACTION_TOPIC } from '../outbox/outbox.repository.ts';
 import type { ToolRegistry } from '../tools/tool-registry.ts';
 import type { ActionCache } from './action-cache.ts';
 import { toActionView, type ActionRecord, type ActionStatus, type ActionView } from './action-types.ts';
-import {
-  findAction,
-  listActions,
-  recordProposal,
-  type ActionFilter,
-} from './actions.repository.ts';
+import { findAction, listActions, recordProposal, type ActionFilter } from './actions.repository.ts';
 import { claimIdempotencyKey, releaseIdempotencyKey } from './idempotency.repository.ts';
 
 export interface ProposalInput {
@@ -225,7 +220,9 @@ export function createActionsService(deps: {
   ): Promise<Page<ActionView>> {
     const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
     const rows = await listActions(pool, principal.tenantId, query, { after, limit: query.limit + 1 });
-    return takePage(rows, query.limit, toActionView, encodeKeysetCursor);
+    return takePage(rows, query.limit, toActionView, (row) =>
+      encodeKeysetCursor({ micros: row.cursorMicros, id: row.id }),
+    );
   }
 
   return { propose, get, list, onChange };

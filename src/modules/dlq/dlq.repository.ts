@@ -1,3 +1,4 @@
+import type { Keyset } from '../../platform/pagination.ts';
 import type { PoolClient, Queryable } from '../../platform/db.ts';
 import { ACTION_COLUMNS } from '../actions/actions.repository.ts';
 import type { ActionError, ActionRecord } from '../actions/action-types.ts';
@@ -53,7 +54,7 @@ const filterValues = (filter: DeadLetterFilter) => [
 export async function listDeadLetters(
   db: Queryable,
   filter: DeadLetterFilter,
-  page: { limit: number; after?: { failedAtMicros: string; jobId: string } },
+  page: { limit: number; after?: Keyset },
 ): Promise<DeadLetterRow[]> {
   const { rows } = await db.query<DeadLetterRow>({
     name: 'dlq-list',
@@ -63,12 +64,7 @@ export async function listDeadLetters(
                    OR (failed_at, job_id) < (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::text))
             ORDER BY failed_at DESC, job_id DESC
             LIMIT $8`,
-    values: [
-      ...filterValues(filter),
-      page.after?.failedAtMicros ?? null,
-      page.after?.jobId ?? null,
-      page.limit,
-    ],
+    values: [...filterValues(filter), page.after?.micros ?? null, page.after?.id ?? null, page.limit],
   });
   return rows;
 }

@@ -26,7 +26,9 @@ export function createReviewsService(deps: {
   ): Promise<Page<ActionView>> {
     const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
     const rows = await listPendingReviews(pool, principal.tenantId, { after, limit: query.limit + 1 });
-    return takePage(rows, query.limit, toActionView, encodeKeysetCursor);
+    return takePage(rows, query.limit, toActionView, (row) =>
+      encodeKeysetCursor({ micros: row.cursorMicros, id: row.id }),
+    );
   }
 
   // Approval queues the action through the outbox in the same transaction that records the
