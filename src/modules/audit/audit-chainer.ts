@@ -2,7 +2,7 @@ import type { Pool } from '../../platform/db.ts';
 import { withTransaction } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { createBackgroundLoop } from '../../platform/background-loop.ts';
-import { chainPendingEvents, hasUnchained } from './audit.repository.ts';
+import { chainPendingEvents, hasUnchained, takeChainLock } from './audit.repository.ts';
 
 export interface AuditChainer {
   start(): void;
@@ -17,10 +17,10 @@ export interface AuditChainer {
 export const AUDIT_CHAIN_BATCH = 1_000;
 
 // Links recorded audit events into their tenants' hash chains shortly after they commit
-// (ADR 0010). Every process that writes events runs one; a transaction-scoped advisory
-// lock lets one of them make a pass at a time, so they do not queue on the tenants' head
-// rows, and the head-row locks inside the pass keep it exactly-once even if two passes
-// ever overlapped (a verify catching one tenant up, for instance).
+// (ADR 0010). Every process that writes events runs one. Every pass holds a
+// transaction-scoped advisory lock, so passes never overlap: a background tick that finds
+// it taken skips (another process is linking), a catch-up or a last pass waits its turn.
+// The head-row locks inside the pass keep it exactly-once even if the lock were bypassed.
 export function createAuditChainer(deps: {
   pool: Pool;
   logger: Logger;
@@ -34,19 +34,8 @@ export function createAuditChainer(deps: {
     // One cheap read when there is nothing to do, which is most ticks of an idle service.
     if (!(await hasUnchained(deps.pool))) return 0;
     const linked = await withTransaction(deps.pool, async (tx) => {
-      const { rows } = await tx.query<{ leader: boolean }>(
-        wait
-          ? {
-              name: 'audit-chainer-wait-lock',
-              text: `SELECT true AS leader FROM pg_advisory_xact_lock(hashtext('airlock.audit-chainer'))`,
-            }
-          : {
-              name: 'audit-chainer-try-lock',
-              text: `SELECT pg_try_advisory_xact_lock(hashtext('airlock.audit-chainer')) AS leader`,
-            },
-      );
-      if (!rows[0]?.leader) return 0;
-      return chainPendingEvents(tx, { limit: batchSize });
+      if (wait) await takeChainLock(tx);
+      return chainPendingEvents(tx, { limit: batchSize, tryLock: !wait });
     });
     if (linked) deps.onChained?.(linked);
     return linked;
@@ -85,14 +74,15 @@ export function createAuditChainer(deps: {
   };
 }
 
-// Links one tenant's pending events now, waiting for a pass in progress. Verification and
+// Links one tenant's pending events now, after waiting for a pass in progress. Verification and
 // the audit listing call it first, so they cover every event committed before the call.
 export async function catchUpTenantChain(pool: Pool, tenantId: string): Promise<number> {
   if (!(await hasUnchained(pool, tenantId))) return 0;
   return withTransaction(pool, async (tx) => {
+    await takeChainLock(tx);
     let total = 0;
     for (;;) {
-      const linked = await chainPendingEvents(tx, { tenantId, limit: AUDIT_CHAIN_BATCH });
+      const linked = await chainPendingEvents(tx, { tenantId, limit: AUDIT_CHAIN_BATCH, tryLock: false });
       total += linked;
       if (linked < AUDIT_CHAIN_BATCH) return total;
     }

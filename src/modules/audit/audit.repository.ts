@@ -195,61 +195,70 @@ export async function hasUnchained(db: Queryable, tenantId?: string): Promise<bo
   return rows[0]?.any ?? false;
 }
 
+// Every chain pass holds this transaction-scoped advisory lock, so passes never overlap:
+// background ticks try it and skip when another process is in a pass; a catch-up or a last
+// pass at shutdown waits for it (takeChainLock) before reading anything.
+const CHAIN_LOCK = `hashtext('airlock.audit-chainer')`;
+
+export async function takeChainLock(tx: PoolClient): Promise<void> {
+  await tx.query({ name: 'audit-chain-wait-lock', text: `SELECT pg_advisory_xact_lock(${CHAIN_LOCK})` });
+}
+
 interface PendingRow {
   id: number;
   tenant_id: string;
   content_hash: string;
+  last_seq: number;
+  last_hash: string;
 }
 
 // Links up to `limit` unchained events into their tenants' chains, oldest id first, and
-// returns how many it linked. Must run in a transaction, which holds every touched
-// tenant's head row (locked in tenant order, so two chain passes never deadlock) until
-// COMMIT: that lock, not the caller, makes each event chained exactly once and each
-// chain gap-free. An event that commits after the pending rows were read waits for the
-// next pass.
+// returns how many it linked; 0 when `tryLock` is set and another pass holds the chain lock.
+// Must run in a transaction. Two statements: the first takes the lock (or trusts the
+// caller's takeChainLock), creates a genesis head for a tenant that has none, locks the
+// heads of the tenants with pending events in tenant order and reads the pending events
+// with their tenant's tip; the second links them and moves the heads. The head-row locks
+// and the `seq IS NULL` guard make each link exactly-once even if the lock were bypassed,
+// and `seq` is assigned from the locked head, so each chain stays gap-free. An event that
+// commits after the read waits for the next pass.
 export async function chainPendingEvents(
   tx: PoolClient,
-  options: { tenantId?: string; limit: number },
+  options: { tenantId?: string; limit: number; tryLock: boolean },
 ): Promise<number> {
-  const tenantFilter = options.tenantId ?? null;
-  // Every tenant with work gets a head row (the genesis state) before it is locked.
-  const { rows: tenants } = await tx.query<{ tenant_id: string }>({
-    name: 'audit-chain-tenants',
-    text: `WITH pending AS (
+  const { rows: pending } = await tx.query<PendingRow>({
+    name: 'audit-chain-read',
+    text: `WITH leader AS (
+             SELECT CASE WHEN $3::boolean THEN pg_try_advisory_xact_lock(${CHAIN_LOCK}) ELSE true END AS ok
+           ), tenants AS (
              SELECT DISTINCT tenant_id FROM audit_events
-              WHERE seq IS NULL AND ($1::uuid IS NULL OR tenant_id = $1)
+              WHERE seq IS NULL AND ($1::uuid IS NULL OR tenant_id = $1) AND (SELECT ok FROM leader)
            ), created AS (
              INSERT INTO audit_heads (tenant_id, last_seq, last_hash, prev_hash)
-             SELECT tenant_id, 0, $2, $2 FROM pending
+             SELECT tenant_id, 0, $4, $4 FROM tenants
              ON CONFLICT (tenant_id) DO NOTHING
+             RETURNING tenant_id, last_seq, last_hash
+           ), locked AS (
+             SELECT tenant_id, last_seq, last_hash FROM audit_heads
+              WHERE tenant_id IN (SELECT tenant_id FROM tenants)
+              ORDER BY tenant_id
+                FOR UPDATE
+           ), heads AS (
+             SELECT * FROM locked UNION ALL SELECT * FROM created
            )
-           SELECT tenant_id FROM pending`,
-    values: [tenantFilter, GENESIS_HASH],
-  });
-  if (!tenants.length) return 0;
-  const tenantIds = tenants.map((t) => t.tenant_id);
-  const { rows: heads } = await tx.query<{ tenant_id: string; last_seq: number; last_hash: string }>({
-    name: 'audit-chain-lock-heads',
-    text: `SELECT tenant_id, last_seq, last_hash FROM audit_heads
-            WHERE tenant_id = ANY($1::uuid[]) ORDER BY tenant_id FOR UPDATE`,
-    values: [tenantIds],
-  });
-  // Read after the locks: another pass that held them has committed, and what it linked
-  // is no longer pending.
-  const { rows: pending } = await tx.query<PendingRow>({
-    name: 'audit-chain-pending',
-    text: `SELECT id, tenant_id, content_hash FROM audit_events
-            WHERE seq IS NULL AND tenant_id = ANY($1::uuid[])
-            ORDER BY id LIMIT $2`,
-    values: [tenantIds, options.limit],
+           SELECT e.id, e.tenant_id, e.content_hash, h.last_seq, h.last_hash
+             FROM (SELECT id, tenant_id, content_hash FROM audit_events
+                    WHERE seq IS NULL AND tenant_id IN (SELECT tenant_id FROM heads)
+                    ORDER BY id LIMIT $2) e
+             JOIN heads h ON h.tenant_id = e.tenant_id
+            ORDER BY e.id`,
+    values: [options.tenantId ?? null, options.limit, options.tryLock, GENESIS_HASH],
   });
   if (!pending.length) return 0;
 
-  const tips = new Map(heads.map((h) => [h.tenant_id, { seq: h.last_seq, hash: h.last_hash, prevHash: '' }]));
-  const touched = new Set<string>();
+  const tips = new Map<string, { seq: number; hash: string; prevHash: string }>();
   const linked = { ids: [] as number[], seqs: [] as number[], prevs: [] as string[], hashes: [] as string[] };
   for (const event of pending) {
-    const tip = tips.get(event.tenant_id)!;
+    const tip = tips.get(event.tenant_id) ?? { seq: event.last_seq, hash: event.last_hash, prevHash: '' };
     const seq = tip.seq + 1;
     const hash = chainHash(tip.hash, seq, event.content_hash);
     linked.ids.push(event.id);
@@ -257,9 +266,8 @@ export async function chainPendingEvents(
     linked.prevs.push(tip.hash);
     linked.hashes.push(hash);
     tips.set(event.tenant_id, { seq, hash, prevHash: tip.hash });
-    touched.add(event.tenant_id);
   }
-  const moved = [...tips].filter(([tenantId]) => touched.has(tenantId));
+  const moved = [...tips];
   const { rows } = await tx.query<{ linked: number }>({
     name: 'audit-chain-link',
     text: `WITH linked AS (
