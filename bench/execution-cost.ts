@@ -136,7 +136,8 @@ async function child(repo: string, label: string): Promise<void> {
     if (/outbox-relay/.test(stack)) return 'relay';
     if (/audit-chainer/.test(stack)) return 'chainer';
     if (/modules\/execution\//.test(stack)) return 'worker';
-    if (/modules\/(actions|auth|policy|decisions|reviews)\/|outbox-notifier/.test(stack)) return 'api';
+    if (/modules\/(actions|auth|policy|decisions|reviews)\/|outbox-notifier|request-deadline/.test(stack))
+      return 'api';
     return 'other';
   };
   let named = 0;
