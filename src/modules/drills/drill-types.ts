@@ -53,6 +53,8 @@ export interface DrillContext {
   isFlagOn(name: string, tenant?: string): Promise<boolean>;
   /** Appends to the drill's timeline (persisted in Postgres, so it survives a crashed runner). */
   record(kind: string, message: string, data?: Record<string, unknown>): Promise<void>;
+  /** The drill's timeline so far, oldest first: e.g. what the runner saw happen to the fault. */
+  timeline(): Promise<TimelineEntry[]>;
   readonly log: Logger;
   /** Aborted when the drill stops; long-running fault loops must end on it. */
   readonly signal: AbortSignal;
