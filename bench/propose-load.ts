@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { parseArgs } from '../src/cli/cli-args.ts';
 
-const args = parseArgs(process.argv.slice(2)).options;
+const args = parseArgs(process.argv.slice(2), {
+  options: ['url', 'duration', 'connections', 'rate'],
+}).options;
 const url = args.url ?? 'http://127.0.0.1:8080';
 const duration = Number(args.duration ?? 15);
 const connections = Number(args.connections ?? 20);

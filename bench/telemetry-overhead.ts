@@ -14,7 +14,9 @@ import http from 'node:http';
 import autocannon from 'autocannon';
 import { parseArgs } from '../src/cli/cli-args.ts';
 
-const args = parseArgs(process.argv.slice(2)).options;
+const args = parseArgs(process.argv.slice(2), {
+  options: ['duration', 'connections', 'rounds'],
+}).options;
 const duration = Number(args.duration ?? 10);
 const connections = Number(args.connections ?? 20);
 const rounds = Number(args.rounds ?? 2);

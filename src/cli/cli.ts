@@ -4,32 +4,23 @@ import { AppError } from '../platform/errors.ts';
 import { createLogger } from '../platform/logger.ts';
 import { ensureDatabase, migrate } from '../platform/migrator.ts';
 import { buildContainer, type Container } from '../container.ts';
-import { CliUsageError, parseArgs, type ParsedArgs } from './cli-args.ts';
-import { runCommand } from './commands.ts';
-
-const USAGE = `usage: npm run --silent cli -- <command> [--json]
-  keys create --tenant <slug> --role agent|reviewer|admin [--tools a,b]
-  flags set <name> on|off [--tenant <slug>]
-  flags list
-  audit verify --tenant <slug>
-  dlq list [--tenant <slug>] [--tool <name>] [--code <error code>] [--state open|replayed|discarded]
-           [--limit 1-1000] [--cursor <next_cursor>]
-  dlq replay <job-id> | dlq replay --all [--tenant <slug>] [--tool <name>] [--code <error code>]
-  dlq discard <job-id> [--reason <text>]`;
+import { CliUsageError } from './cli-args.ts';
+import { parseCommandLine, USAGE, type CommandLine } from './commands.ts';
 
 // Every command prints exactly one JSON document on stdout with --json (errors included),
 // and human text otherwise. Logs go to stderr so they never mix with the output.
 async function main(argv: string[]): Promise<number> {
-  let args: ParsedArgs;
+  let line: CommandLine;
   try {
-    args = parseArgs(argv, ['json', 'help', 'all']);
+    line = parseCommandLine(argv);
   } catch (err) {
     return fail(err, argv.includes('--json'));
   }
+  const { args, command } = line;
   const json = args.switches.has('json');
-  if (args.switches.has('help') || args.positionals.length === 0) {
+  if (args.switches.has('help') || !command) {
     process.stdout.write(json ? `${JSON.stringify({ usage: USAGE })}\n` : `${USAGE}\n`);
-    return args.positionals.length === 0 && !args.switches.has('help') ? 2 : 0;
+    return args.switches.has('help') ? 0 : 2;
   }
   let container: Container | undefined;
   try {
@@ -39,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     const logger = createLogger({ level: 'warn', destination: pino.destination(2) });
     container = buildContainer(config, { logger, background: false });
     await container.flags.refresh();
-    const { output, human, exitCode } = await runCommand(container, args);
+    const { output, human, exitCode } = await command.run(container, args);
     // What the command recorded in the audit log leaves the CLI linked into its chain.
     await container.createAuditChainer().runOnce({ wait: true });
     process.stdout.write(json ? `${JSON.stringify(output)}\n` : `${human}\n`);
