@@ -9,18 +9,18 @@ import {
   createUnleashAdminClient,
   type UnleashAdminClient,
 } from '../src/platform/flags/unleash-flag-provider.ts';
-import { contractFlagNames, defaultFor, isValidFlagName } from '../src/platform/flags/flag-provider.ts';
+import {
+  CHAOS_FLAGS,
+  contractFlagNames,
+  defaultFor,
+  isValidFlagName,
+} from '../src/platform/flags/flag-provider.ts';
 import { BUILT_IN_TOOL_NAMES } from '../src/modules/tools/built-in-tools.ts';
 
-// Align with the drill scenarios (`cli drill list`); the seed only creates the flags, off.
-export const DEFAULT_CHAOS_SCENARIOS = [
-  'moderation-outage',
-  'moderation-latency',
-  'tool-failures',
-  'db-pool-exhaustion',
-  'redis-outage',
-  'worker-stall',
-] as const;
+// Every chaos flag the code reads (CHAOS_FLAGS); the seed only creates them, off.
+export const DEFAULT_CHAOS_SCENARIOS: readonly string[] = Object.keys(CHAOS_FLAGS).map((name) =>
+  name.slice('chaos.'.length),
+);
 
 interface SeedFlag {
   name: string;

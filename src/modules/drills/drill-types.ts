@@ -8,6 +8,7 @@
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Config } from '../../platform/config.ts';
 
 /** An alert as a pager shows it: from Prometheus, or from the local evaluation of the same rules. */
 export interface FiringAlert {
@@ -39,6 +40,8 @@ export interface DrillContext {
   readonly drillId: string;
   readonly scenario: string;
   readonly startedAt: Date;
+  /** The configuration the drill tool loaded (the same variables the service under drill reads). */
+  readonly config: Config;
   /** Postgres, the system of record (the CLI's own pool). */
   readonly pool: Pool;
   readonly redis: Redis;
