@@ -23,7 +23,7 @@ export default tseslint.config(
   {
     // Config is the one place that reads the environment; tools and tests that set up
     // child processes pass env explicitly.
-    files: ['src/platform/config.ts', 'test/**', 'scripts/**', 'bench/**', 'load/**', '**/*.test.ts'],
+    files: ['src/platform/config.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
