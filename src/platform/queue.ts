@@ -54,6 +54,8 @@ export function createWorker<T>(
     retry: RetryPolicy;
     lockDurationMs: number;
     stalledIntervalMs: number;
+    // Whether this job's retries wait (default yes); no means the next attempt starts at once.
+    backoffEnabled?: (job: Job<T>) => boolean;
   },
 ): Worker<T> {
   const settings: WorkerOptions = {
@@ -65,8 +67,10 @@ export function createWorker<T>(
     maxStalledCount: 2,
     autorun: false,
     settings: {
-      backoffStrategy: (attemptsMade: number, type?: string) =>
-        type === JITTER_BACKOFF ? fullJitterDelay(attemptsMade, options.retry) : 0,
+      backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: unknown) =>
+        type === JITTER_BACKOFF && (!job || options.backoffEnabled?.(job as Job<T>) !== false)
+          ? fullJitterDelay(attemptsMade, options.retry)
+          : 0,
     },
   };
   return new Worker<T>(name, processor, settings);

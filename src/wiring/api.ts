@@ -26,6 +26,8 @@ import {
 } from './observability.ts';
 import type { ToolCatalogue } from './tools.ts';
 import type { ConsoleApi } from './console.ts';
+import { CACHE_ACTION_READS } from '../platform/flags/flag-provider.ts';
+import { createClientLeak } from '../modules/drills/faults.ts';
 
 // The services behind the HTTP API, and the app factory every role's listener uses.
 export function buildApiServices(deps: {
@@ -58,6 +60,7 @@ export function buildApiServices(deps: {
       ttlSeconds: config.cache.actionTtlSeconds,
       logger,
       ...counts.actionCache,
+      readsEnabled: (tenantId) => flags.isEnabled(CACHE_ACTION_READS, { tenantId }),
     }),
   );
   const rateLimiter = createRateLimiter({
@@ -110,6 +113,23 @@ export function buildApiServices(deps: {
     traceContext: telemetry.injectContext,
     observeDecision: observeDecisions(metrics, toolNames),
   });
+  // chaos.pool-exhaustion: the bad build's leak sits on the tenant's action reads.
+  const leak = createClientLeak({
+    pool,
+    active: (tenantId) => flags.isEnabled('chaos.pool-exhaustion', { tenantId }),
+    logger,
+  });
+  const readsWithFault: typeof actions = {
+    ...actions,
+    async get(principal, id) {
+      await leak(principal.tenantId);
+      return actions.get(principal, id);
+    },
+    async list(principal, query) {
+      await leak(principal.tenantId);
+      return actions.list(principal, query);
+    },
+  };
   const reviews = createReviewsService({
     notifyOutbox,
     pool,
@@ -132,7 +152,7 @@ export function buildApiServices(deps: {
       version: config.version,
       http: config.http,
       guard,
-      actions,
+      actions: readsWithFault,
       audit,
       tools,
       policies,

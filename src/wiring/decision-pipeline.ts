@@ -1,6 +1,6 @@
 import type { Config } from '../platform/config.ts';
 import type { Queryable } from '../platform/db.ts';
-import type { FlagProvider } from '../platform/flags/flag-provider.ts';
+import { MODERATION_FALLBACK_LOCAL, type FlagProvider } from '../platform/flags/flag-provider.ts';
 import { createDecisionPipeline } from '../modules/decisions/decision-pipeline.ts';
 import { createInjectionStage } from '../modules/decisions/stages/injection-stage.ts';
 import { createKillSwitchStage } from '../modules/decisions/stages/kill-switch-stage.ts';
@@ -12,7 +12,8 @@ import { createSecretStage } from '../modules/decisions/stages/secret-stage.ts';
 import { createSsrfStage } from '../modules/decisions/stages/ssrf-stage.ts';
 import { createToolDefaultStage } from '../modules/decisions/stages/tool-default-stage.ts';
 import { createUserReportsStage } from '../modules/decisions/stages/user-reports-stage.ts';
-import type { ModerationBackend } from '../modules/moderation/moderation-backend.ts';
+import { createModerationBackend, type ModerationBackend } from '../modules/moderation/moderation-backend.ts';
+import { createModerationClassifier } from '../modules/moderation/moderation-classifier.ts';
 import { createModerationClient } from '../modules/moderation/moderation-client.ts';
 import {
   observeModerationCalls,
@@ -38,6 +39,10 @@ export function buildDecisionPipeline(deps: {
   const moderation = createModerationClient({
     baseUrl: config.moderationUrl,
     backend: config.moderationTransport === 'in-process' ? deps.moderationBackend : undefined,
+    fallback: {
+      active: () => flags.isEnabled(MODERATION_FALLBACK_LOCAL),
+      backend: localFallback(),
+    },
     timeoutMs: config.moderationTimeoutMs,
     backstopMs: config.moderationBackstopMs,
     breaker: config.moderationBreaker,
@@ -61,4 +66,18 @@ export function buildDecisionPipeline(deps: {
     observeStage: observeStages(obs.metrics),
   });
   return { pipeline, moderation };
+}
+
+// The local lexicon classifier in the gateway's own process, with no injected faults: the
+// moderation service's classifier when OPENAI_API_KEY is unset, so verdicts do not change.
+// Built on first use; most processes never need it.
+function localFallback(): ModerationBackend {
+  let backend: ModerationBackend | undefined;
+  return {
+    moderate: (text, budgetMs) =>
+      (backend ??= createModerationBackend({ classifier: createModerationClassifier() })).moderate(
+        text,
+        budgetMs,
+      ),
+  };
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../platform/config.ts';
-import { isKillSwitched } from '../platform/flags/flag-provider.ts';
+import { isKillSwitched, RETRY_BACKOFF } from '../platform/flags/flag-provider.ts';
+import { createDependencyThrottle } from '../modules/drills/faults.ts';
 import { createWorker } from '../platform/queue.ts';
 import type { ActionChangeListener } from '../modules/actions/actions.service.ts';
 import { createDlqService } from '../modules/dlq/dlq.service.ts';
@@ -58,6 +59,9 @@ export function buildExecution(deps: {
     onChange,
     redactError: (error) => ({ code: error.code, message: redactText(error.message) }),
     isKilled: (tool, tenantId) => isKillSwitched(flags, tool, { tenantId }),
+    beforeTool: createDependencyThrottle({
+      active: (tenantId) => flags.isEnabled('chaos.retry-storm', { tenantId }),
+    }),
     logger,
     observer: observeExecution(metrics, deps.catalogue.toolNames),
   });
@@ -109,6 +113,7 @@ export function buildExecution(deps: {
         retry: infra.retry,
         lockDurationMs: config.worker.lockDurationMs,
         stalledIntervalMs: config.worker.stalledIntervalMs,
+        backoffEnabled: (job) => flags.isEnabled(RETRY_BACKOFF, { tenantId: job.data.tenant_id }),
       },
     );
     const attached = attachExecutionWorker({ worker, execution, logger });

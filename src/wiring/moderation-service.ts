@@ -1,7 +1,11 @@
 import type { Config } from '../platform/config.ts';
 import type { FlagProvider } from '../platform/flags/flag-provider.ts';
 import { buildModerationApp } from '../modules/moderation/moderation-app.ts';
-import { createModerationBackend, type ModerationBackend } from '../modules/moderation/moderation-backend.ts';
+import {
+  createModerationBackend,
+  MAX_INJECTED_LATENCY_MS,
+  type ModerationBackend,
+} from '../modules/moderation/moderation-backend.ts';
 import { createModerationClassifier } from '../modules/moderation/moderation-classifier.ts';
 import { createOpenAiModerationAdapter } from '../modules/moderation/openai-moderation-adapter.ts';
 import { observeRequests, type Observability } from './observability.ts';
@@ -28,7 +32,13 @@ export function buildModerationBackend(deps: {
             })
           : createModerationClassifier(),
         faults: {
-          latencyMs: () => (flags.isEnabled('chaos.moderation-slow') ? 1_500 : 0),
+          // An outage: the service stops answering, so every call outlives its budget.
+          latencyMs: () =>
+            flags.isEnabled('chaos.moderation-outage')
+              ? MAX_INJECTED_LATENCY_MS
+              : flags.isEnabled('chaos.moderation-slow')
+                ? 1_500
+                : 0,
           failRate: () => (flags.isEnabled('chaos.moderation-errors') ? 1 : 0),
         },
         registry: obs.metrics.registry,

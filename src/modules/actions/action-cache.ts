@@ -28,6 +28,9 @@ export function createActionCache(deps: {
   ttlSeconds: number;
   logger: Logger;
   onResult?: (result: CacheResult) => void;
+  // Whether reads for this tenant may be served from the cache (the cache.action-reads flag);
+  // when not, a read is counted as a bypass and goes to Postgres. Writes go on either way.
+  readsEnabled?: (tenantId: string) => boolean;
 }): ActionCache {
   const keyOf = (tenantId: string, id: string) => `${deps.prefix}:action:${tenantId}:${id}`;
   const ttlMs = deps.ttlSeconds * 1000;
@@ -66,7 +69,7 @@ export function createActionCache(deps: {
 
   return {
     async get(tenantId, id) {
-      if (bypass()) {
+      if (bypass() || deps.readsEnabled?.(tenantId) === false) {
         deps.onResult?.('bypass');
         return null;
       }

@@ -57,6 +57,8 @@ export function createExecutionService(deps: {
   logger: Logger;
   observer?: ExecutionObserver;
   isKilled?: (tool: string, tenantId: string) => boolean;
+  // Runs just before the tool; a throw counts as the tool's failure (the drills' faults).
+  beforeTool?: (action: ActionRecord) => void;
   // Error messages can quote what a remote server sent; they are scrubbed like results.
   redactError?: (error: ActionError, context: { tenantId: string }) => ActionError;
 }) {
@@ -120,6 +122,7 @@ export function createExecutionService(deps: {
       }
       deps.observer?.started?.(action, job.attempt);
       const tool = runnableTool(action);
+      deps.beforeTool?.(action);
       const signal = AbortSignal.timeout(deps.toolTimeoutMs);
       const context = { tenantId: action.tenantId, actionId: action.id, signal, policy };
       let result: Record<string, unknown>;

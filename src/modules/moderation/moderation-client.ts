@@ -47,6 +47,10 @@ export interface ModerationClientOptions {
   baseUrl: string;
   // Set for the in-process transport: baseUrl is then not used.
   backend?: ModerationBackend;
+  // The operator's fallback while the moderation service is down: while active() says so,
+  // calls go to this in-process backend instead, through the same breaker, budget and
+  // metrics (docs/adr/0029-moderation-local-fallback.md).
+  fallback?: { active(): boolean; backend: ModerationBackend };
   // The budget per call, enforced where the work happens.
   timeoutMs: number;
   // The HTTP transport's own timer, for a service that never answers; default
@@ -133,7 +137,12 @@ export const createModerationClient = (options: ModerationClientOptions): Modera
   };
 
   const backend = options.backend;
-  const call = backend ? (text: string) => backend.moderate(text, options.timeoutMs) : overHttp;
+  const primary = backend ? (text: string) => backend.moderate(text, options.timeoutMs) : overHttp;
+  const fallback = options.fallback;
+  const call = fallback
+    ? (text: string) =>
+        fallback.active() ? fallback.backend.moderate(text, options.timeoutMs) : primary(text)
+    : primary;
 
   const breaker = new CircuitBreaker(call, {
     name: 'moderation',
