@@ -3,9 +3,14 @@ import { ConfigError, loadConfig } from '../platform/config.ts';
 import { AppError } from '../platform/errors.ts';
 import { createLogger } from '../platform/logger.ts';
 import { ensureDatabase, migrate } from '../platform/migrator.ts';
+import { checkDependencies } from '../platform/dependencies.ts';
 import { buildContainer, type Container } from '../container.ts';
 import { CliUsageError } from './cli-args.ts';
+import { ALL_DEPENDENCIES } from './command.ts';
 import { parseCommandLine, USAGE, type CommandLine } from './commands.ts';
+
+// An operator waiting on a dead dependency learns it in seconds, not from a hang.
+const DEPENDENCY_TIMEOUT_MS = 3_000;
 
 // Every command prints exactly one JSON document on stdout with --json (errors included),
 // and human text otherwise. Logs go to stderr so they never mix with the output.
@@ -25,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   let container: Container | undefined;
   try {
     const config = loadConfig(undefined, { role: 'api' });
+    await checkDependencies(config, command.needs ?? ALL_DEPENDENCIES, DEPENDENCY_TIMEOUT_MS);
     await ensureDatabase(config.databaseUrl);
     await migrate(config.databaseUrl);
     const logger = createLogger({ level: 'warn', destination: pino.destination(2) });

@@ -1,4 +1,5 @@
 import type { Container } from '../container.ts';
+import type { Dependency } from '../platform/dependencies.ts';
 import { CliUsageError, type ParsedArgs } from './cli-args.ts';
 
 export interface CommandResult {
@@ -17,8 +18,15 @@ export interface Command {
   options?: readonly string[];
   /** Options that do not. */
   switches?: readonly string[];
+  /**
+   * What must answer before the command runs; by default everything the container talks to.
+   * A command meant for an outage of one of them (a drill's status) names fewer.
+   */
+  needs?: readonly Dependency[];
   run(container: Container, args: ParsedArgs): Promise<CommandResult>;
 }
+
+export const ALL_DEPENDENCIES: readonly Dependency[] = ['postgres', 'redis', 'unleash'];
 
 export const ok = (output: unknown, human: string): CommandResult => ({ output, human, exitCode: 0 });
 
