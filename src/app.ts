@@ -114,6 +114,8 @@ export async function buildApp(deps: AppDeps) {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // A browser pointed at the service lands on its reference rather than a 404.
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302));
 
   await app.register(healthRoutes, { checks: deps.readiness, isDraining: deps.isDraining });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>

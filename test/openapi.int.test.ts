@@ -157,6 +157,46 @@ describe('API description and operational endpoints', () => {
     });
   });
 
+  describe('POST /v1/actions headers', () => {
+    it('when the proposal operation is read, then Idempotency-Key is a required header of 1-255 characters', () => {
+      const post = (doc.paths as Record<string, Json>)['/v1/actions']!.post as Json;
+      const header = (post.parameters as Json[]).find(
+        (p) => p.in === 'header' && p.name === 'idempotency-key',
+      );
+      expect(header).toMatchObject({ required: true, schema: { minLength: 1, maxLength: 255 } });
+    });
+
+    it('when the key is missing or empty, then it is 400 idempotency_key_required; too long, 400 invalid_request', async () => {
+      const key = await stack.container.auth.createKey({ tenant: 'acme', role: 'agent' });
+      const body = { tool: 'notes.create', arguments: { title: 't', body: 'b' }, user_id: 'u' };
+      const send = (idempotencyKey?: string) =>
+        stack.app.inject({
+          method: 'POST',
+          url: '/v1/actions',
+          headers: {
+            authorization: `Bearer ${key.key}`,
+            ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+          },
+          payload: body,
+        });
+      expect((await send()).json()).toMatchObject({ status: 400, code: 'idempotency_key_required' });
+      expect((await send('')).json()).toMatchObject({ status: 400, code: 'idempotency_key_required' });
+      expect((await send('k'.repeat(256))).json()).toMatchObject({
+        status: 400,
+        code: 'invalid_request',
+        errors: [{ field: 'headers.idempotency-key' }],
+      });
+    });
+  });
+
+  describe('GET /', () => {
+    it('when a browser opens the root, then it is redirected to the API reference', async () => {
+      const response = await stack.app.inject({ method: 'GET', url: '/' });
+      expect(response.statusCode).toBe(302);
+      expect(response.headers.location).toBe('/docs');
+    });
+  });
+
   describe('GET /docs', () => {
     it('when it is fetched, then it answers 200 or redirects to a UI page that answers 200 with HTML', async () => {
       let response = await stack.app.inject({ method: 'GET', url: '/docs' });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../../platform/http/problem.ts';
+import { ValidationError } from '../../platform/errors.ts';
 import { principalOf, type RoleGuard } from '../auth/auth.guard.ts';
 import type { ActionsService } from './actions.service.ts';
 import {
@@ -19,6 +20,11 @@ export const actionsRoutes: FastifyPluginAsyncTypebox<{ actions: ActionsService;
     '/v1/actions',
     {
       onRequest: guard(['agent']),
+      // A missing or empty key has the contract's own code, not the generic invalid_request.
+      schemaErrorFormatter: (errors, dataVar) =>
+        dataVar === 'headers' && errors.some((e) => e.keyword === 'required' || e.keyword === 'minLength')
+          ? new ValidationError('idempotency_key_required', 'The Idempotency-Key header is required.')
+          : new Error(`${dataVar} is invalid`),
       schema: {
         tags: ['actions'],
         summary: 'Propose a tool action',

@@ -36,7 +36,12 @@ export const ProposeActionBody = Type.Object(
 export type ProposeActionBody = Static<typeof ProposeActionBody>;
 
 export const ProposeActionHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ description: '1-255 characters; required.' })),
+  'idempotency-key': Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description:
+      'Required. A new key makes a new proposal; the same key with the same body replays it (200, Idempotent-Replayed: true); with another body it is 422 idempotency_key_mismatch. Remembered for IDEMPOTENCY_RETENTION_HOURS.',
+  }),
 });
 
 const Reason = Type.Object({

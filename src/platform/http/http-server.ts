@@ -12,6 +12,7 @@ import { addFormats } from '../ajv-formats.ts';
 import { AppError, isConnectionOutage } from '../errors.ts';
 import { CODE_FIELDS_ONLY, type Logger } from '../logger.ts';
 import { PROBLEM_TYPE_BASE, titleFor } from './problem.ts';
+import { acceptOnlyCheckedJson, rejectUncheckedText } from './text-input.ts';
 
 // The HTTP base every role's app is built on (the API and the moderation service): limits,
 // request ids, validation, one problem+json error handler and one access line per request.
@@ -45,7 +46,14 @@ export function createHttpServer(options: HttpServerOptions) {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
+    // A path whose percent-escapes are not UTF-8 gets the same problem+json as any other 400.
+    frameworkErrors: (error, request, reply) => sendProblem(error, request, reply, options.logger),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // What a string may contain is checked once for every route: the body here, the query,
+  // path and headers in the first onRequest hook (src/platform/http/text-input.ts).
+  acceptOnlyCheckedJson(app);
+  app.addHook('onRequest', rejectUncheckedText);
 
   // Query strings and headers arrive as text and are coerced to their schema types; JSON
   // bodies are not: "100" is not an integer, and a string is not an array.
@@ -148,6 +156,10 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
       return new AppError('payload_too_large', 413, 'The request body is larger than 1 MiB.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new AppError('unsupported_media_type', 415, 'Send the body as application/json.');
+    case 'FST_ERR_BAD_URL':
+      return new AppError('invalid_request', 400, 'The path is not valid percent-encoded UTF-8.', {
+        extras: { errors: [{ field: 'path', message: 'is not valid percent-encoded UTF-8' }] },
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('invalid_request', 400, 'The request body is not valid JSON.');
