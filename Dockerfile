@@ -36,6 +36,8 @@ COPY migrations ./migrations
 COPY src ./src
 # Data files the code reads at run time (the moderation lexicon).
 COPY data ./data
+# The runbooks the alerts link to; the API serves them at /runbooks/<Alert>.md (ADR 0023).
+COPY runbooks ./runbooks
 COPY scripts/unleash-seed.ts ./scripts/unleash-seed.ts
 COPY deploy/compose/seed.sh ./deploy/compose/seed.sh
 # The tests live beside the code; .dockerignore keeps them out of the context, and this

@@ -37,6 +37,7 @@ import type { OpsService } from './modules/ops/ops.service.ts';
 import { actionDetailsRoutes } from './modules/action-details/action-details.routes.ts';
 import type { ActionDetailsService } from './modules/action-details/action-details.service.ts';
 import { consoleRoutes } from './modules/console/console.routes.ts';
+import { runbooksRoutes } from './modules/runbooks/runbooks.routes.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(opsRoutes, { ops: deps.console.ops, guard: deps.guard });
   await app.register(actionDetailsRoutes, { details: deps.console.details, guard: deps.guard });
   await app.register(consoleRoutes);
+  await app.register(runbooksRoutes);
   if (deps.operator) await app.register(operatorRoutes, deps.operator);
 
   return app;

@@ -77,6 +77,8 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     queue: infra.queue,
     flags: infra.flags,
     observedFlags: contractFlagNames(catalogue.tools.names()),
+    role: config.role,
+    redisClients: infra.redisClients,
   });
 
   return {

@@ -7,6 +7,7 @@ import {
   boundedLabel,
   createMetrics,
   registerCollector,
+  registerSnapshot,
   statusClassOf,
 } from './metrics.ts';
 
@@ -209,6 +210,26 @@ describe('registerCollector', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     await metrics.registry.metrics();
     expect(calls).toBe(2);
+  });
+
+  it('when a scrape runs, then snapshots are taken before any collector starts', async () => {
+    const metrics = createMetrics({ collectDefault: false });
+    const order: string[] = [];
+    let inFlight = 0;
+    registerCollector(metrics, 'reviews', async () => {
+      inFlight += 1;
+      order.push('collector');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+    });
+    registerSnapshot(metrics, 'db_pool', () => {
+      order.push('snapshot');
+      metrics.dbPoolClients.set({ pool: 'main', state: 'waiting' }, inFlight);
+    });
+    const text = await metrics.registry.metrics();
+    expect(order).toEqual(['snapshot', 'collector']);
+    expect(sampleValue(text, 'airlock_db_pool_clients{pool="main",state="waiting"}')).toBe(0);
+    expect(() => registerCollector(metrics, 'db_pool', async () => {})).toThrow(/already registered/);
   });
 
   it('when a name is registered twice, then it throws; when unregistered, then it stops running', async () => {

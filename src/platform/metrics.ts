@@ -76,6 +76,13 @@ export interface CreateMetricsOptions {
   buildInfo?: { version: string; role: string };
 }
 
+// A synchronous read of in-process state (pool counters). Snapshots run before any
+// collector starts, so the collectors' own queries never show in them: a pool read after
+// its sibling collectors had asked for clients counted those requests as waiting callers.
+export interface MetricsSnapshot {
+  (): void;
+}
+
 interface CollectorEntry {
   readonly fn: MetricsCollector;
   // A timed-out call still running; while it runs, later scrapes skip this collector
@@ -85,6 +92,7 @@ interface CollectorEntry {
 
 export interface CollectorSet {
   register(name: string, fn: MetricsCollector): () => void;
+  registerSnapshot(name: string, fn: MetricsSnapshot): () => void;
   names(): string[];
   // Runs every registered collector once; concurrent callers share one run, so the many
   // gauges read during a single scrape trigger the collectors only once.
@@ -98,6 +106,7 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
   const registers = [registry];
   const timeoutMs = options.collectorTimeoutMs ?? DEFAULT_COLLECTOR_TIMEOUT_MS;
   const collectors = new Map<string, CollectorEntry>();
+  const snapshots = new Map<string, MetricsSnapshot>();
   let currentRun: Promise<void> | undefined;
 
   const collectorErrors = new Counter<'collector'>({
@@ -142,22 +151,45 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
     if (!first.ok) recordCollectorError(name, first.err);
   }
 
+  function takeSnapshots(): void {
+    for (const [name, fn] of snapshots) {
+      try {
+        fn();
+      } catch (err) {
+        recordCollectorError(name, err);
+      }
+    }
+  }
+
   function refresh(): Promise<void> {
-    currentRun ??= Promise.all([...collectors].map(([name, entry]) => runOne(name, entry))).then(() => {
+    if (currentRun) return currentRun;
+    takeSnapshots();
+    currentRun = Promise.all([...collectors].map(([name, entry]) => runOne(name, entry))).then(() => {
       currentRun = undefined;
     });
     return currentRun;
   }
 
+  const assertFree = (name: string) => {
+    if (collectors.has(name) || snapshots.has(name))
+      throw new Error(`metrics collector "${name}" is already registered`);
+  };
   const collectorSet: CollectorSet = {
     register(name, fn) {
-      if (collectors.has(name)) throw new Error(`metrics collector "${name}" is already registered`);
+      assertFree(name);
       collectors.set(name, { fn, pending: undefined });
       return () => {
         collectors.delete(name);
       };
     },
-    names: () => [...collectors.keys()],
+    registerSnapshot(name, fn) {
+      assertFree(name);
+      snapshots.set(name, fn);
+      return () => {
+        snapshots.delete(name);
+      };
+    },
+    names: () => [...snapshots.keys(), ...collectors.keys()],
     refresh,
   };
 
@@ -280,6 +312,13 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
       labelNames: ['queue'],
       ...collected,
     }),
+    // Read from Postgres by every process, so a stalled pipeline is seen by the processes
+    // that are not stalled (the relay and the workers can die together).
+    actionOldestQueuedAge: new Gauge({
+      name: 'airlock_action_oldest_queued_age_seconds',
+      help: 'Age of the oldest allowed action waiting for its first execution attempt (in the outbox, the queue, or lost between them); 0 when none.',
+      ...collected,
+    }),
     idempotencyKeysSwept: new Counter({
       name: 'airlock_idempotency_keys_swept_total',
       help: 'Idempotency keys deleted after their retention (IDEMPOTENCY_RETENTION_HOURS).',
@@ -318,12 +357,15 @@ export function createMetrics(options: CreateMetricsOptions = {}) {
       ...collected,
     }),
 
-    // client: a Redis connection role fixed in code (e.g. "cache", "queue", "worker").
-    redisErrors: new Counter<'client'>({
+    // client: a Redis connection fixed in code (cache | producer | worker | rate_limiter);
+    // role: the process role (api | worker | moderation | all), so one process's failing
+    // connection is told apart from another's without relying on the scrape job's name.
+    redisErrors: new Counter<'client' | 'role'>({
       name: 'airlock_redis_errors_total',
-      help: 'Redis connection and command errors, by client.',
-      labelNames: ['client'],
-      registers,
+      help: 'Redis errors by client and process role: connection errors, failed commands, and health pings that failed or timed out at scrape time.',
+      labelNames: ['client', 'role'],
+      // Read after the scrape's collectors ran, so this scrape's failed pings are in it.
+      ...collected,
     }),
 
     // dependency: a fixed name per outbound dependency (e.g. "moderation");
@@ -431,6 +473,16 @@ export function registerCollector(
   fn: MetricsCollector,
 ): () => void {
   return metrics.collectors.register(name, fn);
+}
+
+// Registers a synchronous read of in-process state, taken at the start of every scrape before
+// any collector runs (see MetricsSnapshot). Returns a function that unregisters it.
+export function registerSnapshot(
+  metrics: Pick<Metrics, 'collectors'>,
+  name: string,
+  fn: MetricsSnapshot,
+): () => void {
+  return metrics.collectors.registerSnapshot(name, fn);
 }
 
 export function statusClassOf(statusCode: number): StatusClass {

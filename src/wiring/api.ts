@@ -43,7 +43,7 @@ export function buildApiServices(deps: {
   const { logger, metrics, telemetry, tracer } = obs;
   const { pool, flags } = infra;
   const { tools, toolNames } = deps.catalogue;
-  const counts = countEvents(metrics, toolNames);
+  const counts = countEvents(metrics, toolNames, config.role);
 
   const auth = createAuthService({ pool, knownTools: () => tools.names() });
   const guard = createRoleGuard({

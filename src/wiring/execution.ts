@@ -45,7 +45,7 @@ export function buildExecution(deps: {
   const { config, obs, infra, onChange } = deps;
   const { logger, metrics, telemetry } = obs;
   const { pool, queue, flags } = infra;
-  const counts = countEvents(metrics, deps.catalogue.toolNames);
+  const counts = countEvents(metrics, deps.catalogue.toolNames, deps.config.role);
 
   const execution = createExecutionService({
     pool,

@@ -9,7 +9,7 @@ import { createDeadlineScope, withDeadlines } from '../platform/request-deadline
 import { tracePool } from '../platform/traced.ts';
 import { EXECUTE_QUEUE } from '../modules/execution/execution.jobs.ts';
 import { findTenantSlugs } from '../modules/tenants/tenants.repository.ts';
-import { countRedisErrors, type Observability } from './observability.ts';
+import { countRedisErrors, type Observability, type ObservedRedis } from './observability.ts';
 
 export type Infrastructure = ReturnType<typeof buildInfrastructure>;
 
@@ -33,13 +33,13 @@ export function buildInfrastructure(config: Config, obs: Observability, options:
   const cacheRedis = createRedis(config.redisUrl, 'cache', {
     logger,
     commandTimeoutMs: config.cache.commandTimeoutMs,
-    onError: countRedisErrors(metrics, 'cache'),
+    onError: countRedisErrors(metrics, config.role, 'cache'),
   });
   // A command timeout, so a hung Redis cannot hold the relay (and its outbox row locks) for ever.
   const producerRedis = createRedis(config.redisUrl, 'producer', {
     logger,
     commandTimeoutMs: 5_000,
-    onError: countRedisErrors(metrics, 'producer'),
+    onError: countRedisErrors(metrics, config.role, 'producer'),
   });
   const retry: RetryPolicy = {
     maxAttempts: config.worker.maxAttempts,
@@ -74,9 +74,27 @@ export function buildInfrastructure(config: Config, obs: Observability, options:
           listen: options.background,
         });
 
+  // Every connection this process holds, for the scrape-time health ping
+  // (registerCollectors): a connection leaves the list when it ends for good.
+  const redisClients = new Set<ObservedRedis>();
+  const observe = (client: string, redis: Redis): Redis => {
+    const entry: ObservedRedis = { client, ping: () => redis.ping() };
+    redisClients.add(entry);
+    redis.once('end', () => redisClients.delete(entry));
+    return redis;
+  };
+  observe('cache', cacheRedis);
+  observe('producer', producerRedis);
+
   // Workers block on Redis, so each gets a connection of its own that retries for ever.
   const createWorkerConnection = (): Redis =>
-    createRedis(config.redisUrl, 'worker', { logger, onError: countRedisErrors(metrics, 'worker') });
+    observe(
+      'worker',
+      createRedis(config.redisUrl, 'worker', {
+        logger,
+        onError: countRedisErrors(metrics, config.role, 'worker'),
+      }),
+    );
 
   const readiness = [
     { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
@@ -101,6 +119,7 @@ export function buildInfrastructure(config: Config, obs: Observability, options:
     flags,
     readiness,
     createWorkerConnection,
+    redisClients: (): readonly ObservedRedis[] => [...redisClients],
     close,
   };
 }

@@ -11,6 +11,7 @@ import {
   boundedLabel,
   createMetrics,
   registerCollector,
+  registerSnapshot,
   statusClassOf,
   type Metrics,
 } from '../platform/metrics.ts';
@@ -22,6 +23,7 @@ import type { StageObserver } from '../modules/decisions/decision-pipeline.ts';
 import type { ExecutionObserver } from '../modules/execution/execution.service.ts';
 import type { ModerationClient, ModerationClientOptions } from '../modules/moderation/moderation-client.ts';
 import { unchainedBacklog } from '../modules/audit/audit.repository.ts';
+import { oldestUnstartedActionAgeSeconds } from '../modules/execution/execution-backlog.ts';
 import { openDeadLetterCount } from '../modules/dlq/dlq.repository.ts';
 import type { OutboxMessage } from '../modules/outbox/outbox.repository.ts';
 import { outboxBacklog } from '../modules/outbox/outbox.repository.ts';
@@ -78,8 +80,8 @@ export function buildObservability(
   return { logger, metrics, telemetry, tracer: telemetry.tracer };
 }
 
-export const countRedisErrors = (metrics: Metrics, client: string) => () =>
-  metrics.redisErrors.inc({ client });
+export const countRedisErrors = (metrics: Metrics, role: string, client: string) => () =>
+  metrics.redisErrors.inc({ client, role });
 
 export function observeModerationCalls(
   metrics: Metrics,
@@ -142,13 +144,13 @@ export const observeExecution = (metrics: Metrics, toolNames: ReadonlySet<string
 });
 
 // One-line counters, grouped by the service whose callbacks they fill.
-export const countEvents = (metrics: Metrics, toolNames: ReadonlySet<string>) => ({
+export const countEvents = (metrics: Metrics, toolNames: ReadonlySet<string>, role: string) => ({
   actionCache: {
     onResult: (result: CacheResult) => metrics.cacheRequests.inc({ cache: 'action', result }),
   },
   rateLimiter: {
     onLimited: () => metrics.rateLimited.inc(),
-    onUnavailable: () => metrics.redisErrors.inc({ client: 'rate_limiter' }),
+    onUnavailable: () => metrics.redisErrors.inc({ client: 'rate_limiter', role }),
   },
   reports: {
     onReport: (tool: string, reason: string) =>
@@ -202,6 +204,16 @@ export const traceJob =
       ),
     );
 
+// A Redis connection this process owns, named as in airlock_redis_errors_total{client}.
+export interface ObservedRedis {
+  client: string;
+  ping(): Promise<unknown>;
+}
+
+// Longer than a healthy PING over loopback by orders of magnitude, short enough that the
+// probes of every connection finish inside the collector timeout.
+export const REDIS_PING_TIMEOUT_MS = 500;
+
 // Gauges read at scrape time, from the system of record rather than from counters kept in
 // memory, so every process reports the same backlog.
 export function registerCollectors(
@@ -213,9 +225,25 @@ export function registerCollectors(
     flags: Pick<FlagProvider, 'isEnabled'>;
     // Global values of these flags only: a bounded label set.
     observedFlags: readonly string[];
+    // The process role, for airlock_redis_errors_total{role}.
+    role: string;
+    // The Redis connections open now (worker connections come and go with the workers).
+    redisClients: () => readonly ObservedRedis[];
   },
 ): void {
   const { pool, queue, flags } = sources;
+  // A snapshot, read before the collectors below take clients from the same pool. Callers
+  // queued while an idle client exists are handed that client on the next tick; only the
+  // ones beyond the idle clients are waiting for a connection.
+  registerSnapshot(metrics, 'db_pool', () => {
+    metrics.dbPoolClients.set({ pool: 'main', state: 'total' }, pool.totalCount);
+    metrics.dbPoolClients.set({ pool: 'main', state: 'idle' }, pool.idleCount);
+    metrics.dbPoolClients.set(
+      { pool: 'main', state: 'waiting' },
+      Math.max(0, pool.waitingCount - pool.idleCount),
+    );
+    metrics.dbPoolMax.set({ pool: 'main' }, sources.poolMax);
+  });
   registerCollector(metrics, 'reviews', async () => {
     const backlog = await reviewBacklog(pool);
     metrics.reviewsPending.set(backlog.pending);
@@ -224,12 +252,6 @@ export function registerCollectors(
   registerCollector(metrics, 'flags', async () => {
     for (const flag of sources.observedFlags)
       metrics.flagEnabled.set({ flag }, flags.isEnabled(flag) ? 1 : 0);
-  });
-  registerCollector(metrics, 'db_pool', async () => {
-    metrics.dbPoolClients.set({ pool: 'main', state: 'total' }, pool.totalCount);
-    metrics.dbPoolClients.set({ pool: 'main', state: 'idle' }, pool.idleCount);
-    metrics.dbPoolClients.set({ pool: 'main', state: 'waiting' }, pool.waitingCount);
-    metrics.dbPoolMax.set({ pool: 'main' }, sources.poolMax);
   });
   // The dead-letter store is in Postgres; BullMQ's failed count is only its mirror.
   registerCollector(metrics, 'dead_letters', async () => {
@@ -245,6 +267,9 @@ export function registerCollectors(
     metrics.outboxPending.set(backlog.pending);
     metrics.outboxOldestAge.set(backlog.oldestAgeSeconds);
   });
+  registerCollector(metrics, 'execution', async () => {
+    metrics.actionOldestQueuedAge.set(await oldestUnstartedActionAgeSeconds(pool));
+  });
   registerCollector(metrics, 'queue', async () => {
     const counts = await queue.getJobCounts(...QUEUE_STATES);
     for (const state of QUEUE_STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
@@ -254,4 +279,33 @@ export function registerCollectors(
       oldest ? (Date.now() - oldest.timestamp) / 1000 : 0,
     );
   });
+  // A hung Redis (paused, swapping, a dead network path) raises no connection error: its
+  // commands only stop answering. One PING per connection per scrape, bounded, counts it
+  // on every connection the process owns, the relay's and the workers' included.
+  registerCollector(metrics, 'redis', async () => {
+    await Promise.all(
+      sources.redisClients().map(async ({ client, ping }) => {
+        if (!(await answersWithin(ping, REDIS_PING_TIMEOUT_MS)))
+          metrics.redisErrors.inc({ client, role: sources.role });
+      }),
+    );
+  });
+}
+
+async function answersWithin(call: () => Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      call().then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

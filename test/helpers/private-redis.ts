@@ -11,6 +11,10 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
+  // SIGSTOP / SIGCONT: a hung server, whose connections stay open and whose commands never
+  // answer (no connection error is raised while it is paused).
+  pause(): void;
+  resume(): void;
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
@@ -51,6 +55,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     url: `redis://127.0.0.1:${port}`,
     kill,
     restart: start,
-    stop: kill,
+    stop: async () => {
+      child?.kill('SIGCONT');
+      await kill();
+    },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
   };
 }

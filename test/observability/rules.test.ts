@@ -43,7 +43,8 @@ describe('alerting rules', () => {
         expect(['page', 'ticket']).toContain(alert.labels?.severity);
         expect(alert.annotations?.summary?.trim()).toBeTruthy();
         expect(alert.annotations?.description?.trim()).toBeTruthy();
-        expect(alert.annotations?.runbook_url).toBe(`runbooks/${name}.md`);
+        // Absolute once Prometheus expands it, from the one base in prometheus.yml (ADR 0023).
+        expect(alert.annotations?.runbook_url).toBe(`{{ $externalLabels.runbook_base }}/runbooks/${name}.md`);
       });
 
       it('when its runbook is opened, then it exists and has the six sections in order', () => {
@@ -74,6 +75,17 @@ describe('alerting rules', () => {
     const used = alerts.flatMap((a) => extractMetricNames(a.expr).filter((n) => n.includes(':')));
     expect(used.length).toBeGreaterThan(0);
     expect(used.filter((n) => !recorded.has(n))).toEqual([]);
+  });
+
+  it('when prometheus.yml is read, then it sets the runbook base every runbook_url is built from, absolute and without a trailing slash', () => {
+    const config = parseYaml(
+      readFileSync(join(REPO_ROOT, 'observability/prometheus/prometheus.yml'), 'utf8'),
+    ) as {
+      global: { external_labels: Record<string, string> };
+    };
+    const base = config.global.external_labels.runbook_base;
+    expect(base).toMatch(/^https?:\/\/[^/]+/);
+    expect(base).not.toMatch(/\/$/);
   });
 
   it('when runbooks are listed, then each belongs to an alert', () => {

@@ -52,3 +52,16 @@ export function sampleExecutionBacklog(options: {
     clearTimeout(timer);
   };
 }
+
+// The age of the oldest allowed action still waiting for its first attempt, from Postgres
+// alone: it holds whether the action waits in the outbox, in the queue or was lost between
+// them, and any process can read it, including one that is not part of the stalled pipeline.
+// Retries (attempts > 0) are left out: their wait is the backoff, not a stall.
+export async function oldestUnstartedActionAgeSeconds(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ oldest: number | null }>({
+    name: 'execution_backlog_unstarted_oldest',
+    text: `SELECT extract(epoch FROM now() - min(queued_at))::float8 AS oldest
+             FROM actions WHERE status = 'queued' AND attempts = 0`,
+  });
+  return Math.max(0, rows[0]?.oldest ?? 0);
+}
