@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -72,5 +72,15 @@ describe('Markdown links', () => {
 
   it('stay inside the repository and resolve', () => {
     expect(markdownFiles.flatMap(problemsOf)).toEqual([]);
+  });
+});
+
+describe('ADR index', () => {
+  it('docs/adr/README.md links every record', () => {
+    const index = readFileSync(path.join(ROOT, 'docs/adr/README.md'), 'utf8');
+    const linked = new Set(linkTargets(index));
+    const records = readdirSync(path.join(ROOT, 'docs/adr')).filter((file) => /^\d{4}-.*\.md$/.test(file));
+    expect(records.length).toBeGreaterThan(10);
+    expect(records.filter((file) => !linked.has(file))).toEqual([]);
   });
 });
