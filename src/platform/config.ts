@@ -124,6 +124,21 @@ export interface Config {
     // Addresses (CIDR) that http.fetch may reach although they are private; for tests only.
     readonly allowPrivateCidrs: readonly string[];
   };
+  // Where pages come from (docs/adr/0022-local-alert-evaluation.md): Prometheus' alert API
+  // when PROMETHEUS_URL is set, otherwise the drill runner's own evaluation of the shipped
+  // rule files over these scrape targets; and the inbox Alertmanager delivers to.
+  readonly alerts: {
+    readonly prometheusUrl: string | undefined;
+    readonly prometheusTimeoutMs: number;
+    readonly scrapeTargets: readonly { readonly job: string; readonly url: string }[];
+    readonly scrapeIntervalMs: number;
+    readonly scrapeTimeoutMs: number;
+    readonly evaluationIntervalMs: number;
+    // How much history the local evaluation keeps; longer rule windows see only this much.
+    readonly retentionMs: number;
+    // Alertmanager's bearer credential for POST /v1/alerts/webhook; unset, the route does not exist.
+    readonly webhookToken: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -298,6 +313,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
     fetch: {
       allowPrivateCidrs: list(env, 'FETCH_ALLOW_PRIVATE_CIDRS'),
     },
+    alerts: alertsConfig(env),
   };
   if (Boolean(config.unleashUrl) !== Boolean(config.unleashApiToken)) {
     throw new ConfigError(
@@ -322,6 +338,45 @@ function redisPrefix(env: Env): string {
     throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, "_", ".", ":" or "-"');
   }
   return value;
+}
+
+// ALERT_SCRAPE_TARGETS is a comma-separated list of job=url (job defaults to airlock-api);
+// the job names must start with airlock- for AirlockTargetDown to watch them, as in
+// observability/prometheus/prometheus.yml.
+function alertsConfig(env: Env): Config['alerts'] {
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const targets = list(env, 'ALERT_SCRAPE_TARGETS');
+  const scrapeTargets = (targets.length ? targets : [`airlock-api=http://127.0.0.1:${port}/metrics`]).map(
+    (entry) => {
+      const eq = entry.indexOf('=');
+      const job = eq > 0 ? entry.slice(0, eq) : 'airlock-api';
+      const target = eq > 0 ? entry.slice(eq + 1) : entry;
+      if (!/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/.test(job))
+        throw new ConfigError('ALERT_SCRAPE_TARGETS', `has an invalid job name "${job}"`);
+      url({ ALERT_SCRAPE_TARGETS: target }, 'ALERT_SCRAPE_TARGETS', '', ['http:', 'https:']);
+      return { job, url: target };
+    },
+  );
+  const scrapeIntervalMs = int(env, 'ALERT_SCRAPE_INTERVAL_MS', 15_000, 1_000, 300_000);
+  const scrapeTimeoutMs = int(env, 'ALERT_SCRAPE_TIMEOUT_MS', 5_000, 100, 60_000);
+  if (scrapeTimeoutMs > scrapeIntervalMs) {
+    throw new ConfigError('ALERT_SCRAPE_TIMEOUT_MS', 'must not be above ALERT_SCRAPE_INTERVAL_MS');
+  }
+  const webhookToken = optional(env, 'ALERT_WEBHOOK_TOKEN');
+  // Never echo the value: it is a credential.
+  if (webhookToken !== undefined && webhookToken.length < 24) {
+    throw new ConfigError('ALERT_WEBHOOK_TOKEN', 'must be at least 24 characters');
+  }
+  return {
+    prometheusUrl: env.PROMETHEUS_URL ? url(env, 'PROMETHEUS_URL', '', ['http:', 'https:']) : undefined,
+    prometheusTimeoutMs: int(env, 'PROMETHEUS_TIMEOUT_MS', 3_000, 100, 60_000),
+    scrapeTargets,
+    scrapeIntervalMs,
+    scrapeTimeoutMs,
+    evaluationIntervalMs: int(env, 'ALERT_EVAL_INTERVAL_MS', 15_000, 1_000, 300_000),
+    retentionMs: int(env, 'ALERT_RETENTION_MINUTES', 360, 10, 7 * 24 * 60) * 60_000,
+    webhookToken,
+  };
 }
 
 function traceUiUrl(env: Env): string | undefined {

@@ -1,0 +1,162 @@
+// Where a pager's view of the alerts comes from (the AlertSource seam of
+// src/modules/drills/drill-types.ts): Prometheus' own alert API when PROMETHEUS_URL is set,
+// otherwise the local evaluation of the same rule files, run by the drill runner and read
+// from Postgres by every other process.
+import type { Config } from '../../platform/config.ts';
+import type { Pool } from '../../platform/db.ts';
+import { AppError } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { AlertSource, FiringAlert } from '../drills/drill-types.ts';
+import { readEvaluation } from './evaluated-alerts.repository.ts';
+import { LocalAlertEvaluation } from './local-alert-evaluation.ts';
+import { loadRuleFiles, SHIPPED_RULES_DIR } from './rules/rule-files.ts';
+
+export interface DrillAlertSource extends AlertSource {
+  /**
+   * Local: scrapes and evaluates in this process until the signal aborts (the drill runner
+   * calls it once). Prometheus: nothing to run; resolves at once.
+   */
+  start(options: { signal: AbortSignal }): Promise<void>;
+}
+
+export interface AlertSourceDeps {
+  config: Config;
+  pool: Pool;
+  logger: Logger;
+  rulesDir?: string;
+  now?: () => number;
+}
+
+function unavailable(message: string, cause?: unknown): AppError {
+  return new AppError('dependency_unavailable', 503, message, { cause });
+}
+
+/** A relative runbook_url (runbooks/<Alert>.md) is made absolute when a base URL is known. */
+export function runbookUrl(annotation: string | undefined, base: string | undefined): string | null {
+  if (!annotation) return null;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(annotation) || !base) return annotation;
+  return new URL(annotation, base.endsWith('/') ? base : `${base}/`).toString();
+}
+
+function toFiringAlert(
+  alert: {
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    state: 'pending' | 'firing';
+    activeAt: string;
+  },
+  runbookBase: string | undefined,
+): FiringAlert {
+  return {
+    name: alert.labels.alertname ?? '',
+    state: alert.state,
+    severity: alert.labels.severity ?? null,
+    since: alert.activeAt,
+    summary: alert.annotations.summary ?? null,
+    runbook_url: runbookUrl(alert.annotations.runbook_url, runbookBase),
+    labels: alert.labels,
+  };
+}
+
+interface PrometheusAlertsResponse {
+  status: string;
+  data?: {
+    alerts?: {
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+      state?: string;
+      activeAt?: string;
+    }[];
+  };
+}
+
+export function createPrometheusAlertSource(deps: {
+  prometheusUrl: string;
+  timeoutMs: number;
+  runbookBase?: string;
+}): DrillAlertSource {
+  const endpoint = new URL(
+    'api/v1/alerts',
+    deps.prometheusUrl.endsWith('/') ? deps.prometheusUrl : `${deps.prometheusUrl}/`,
+  );
+  return {
+    kind: 'prometheus',
+    start: async () => undefined,
+    async alerts() {
+      let body: PrometheusAlertsResponse;
+      try {
+        const res = await fetch(endpoint, {
+          headers: { accept: 'application/json' },
+          signal: AbortSignal.timeout(deps.timeoutMs),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        body = (await res.json()) as PrometheusAlertsResponse;
+      } catch (err) {
+        throw unavailable(`Prometheus at ${endpoint.origin} did not answer: ${(err as Error).message}`, err);
+      }
+      if (body.status !== 'success' || !Array.isArray(body.data?.alerts))
+        throw unavailable(`Prometheus at ${endpoint.origin} answered without alerts (status ${body.status})`);
+      return body.data.alerts
+        .filter((a) => a.state === 'pending' || a.state === 'firing')
+        .map((a) =>
+          toFiringAlert(
+            {
+              labels: a.labels ?? {},
+              annotations: a.annotations ?? {},
+              state: a.state as 'pending' | 'firing',
+              activeAt: a.activeAt ?? new Date(0).toISOString(),
+            },
+            deps.runbookBase,
+          ),
+        );
+    },
+  };
+}
+
+export function createLocalAlertSource(deps: AlertSourceDeps & { runbookBase?: string }): DrillAlertSource {
+  const { config, pool, logger } = deps;
+  return {
+    kind: 'local',
+    async start({ signal }) {
+      const rules = await loadRuleFiles(deps.rulesDir ?? SHIPPED_RULES_DIR);
+      const evaluation = new LocalAlertEvaluation({
+        rules,
+        targets: config.alerts.scrapeTargets,
+        scrapeIntervalMs: config.alerts.scrapeIntervalMs,
+        scrapeTimeoutMs: config.alerts.scrapeTimeoutMs,
+        evaluationIntervalMs: config.alerts.evaluationIntervalMs,
+        retentionMs: config.alerts.retentionMs,
+        pool,
+        logger,
+        now: deps.now,
+      });
+      await evaluation.run({ signal });
+    },
+    async alerts() {
+      const stored = await readEvaluation(pool);
+      if (!stored) throw unavailable('No local alert evaluation has run yet: it runs inside `drill start`.');
+      const ageMs = (deps.now ?? Date.now)() - Date.parse(stored.evaluation.evaluatedAt);
+      // Three missed evaluations: the evaluating process is gone or stuck.
+      if (ageMs > 3 * stored.evaluation.intervalMs + 5_000) {
+        throw unavailable(
+          `The local alert evaluation last ran ${Math.round(ageMs / 1000)} s ago: no drill runner is evaluating the rules.`,
+        );
+      }
+      return stored.alerts
+        .filter((a) => a.state !== 'inactive')
+        .map((a) => toFiringAlert({ ...a, state: a.state as 'pending' | 'firing' }, deps.runbookBase));
+    },
+  };
+}
+
+/** Prometheus when PROMETHEUS_URL is set, otherwise the local evaluation of the shipped rules. */
+export function createAlertSource(deps: AlertSourceDeps & { runbookBase?: string }): DrillAlertSource {
+  const { prometheusUrl, prometheusTimeoutMs } = deps.config.alerts;
+  return prometheusUrl
+    ? createPrometheusAlertSource({
+        prometheusUrl,
+        timeoutMs: prometheusTimeoutMs,
+        runbookBase: deps.runbookBase,
+      })
+    : createLocalAlertSource(deps);
+}
