@@ -299,4 +299,54 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description:
       'a trace UI page with `{trace_id}`, e.g. `http://localhost:16686/trace/{trace_id}`; the console links action traces to it',
   },
+  // Alerts (docs/adr/0022-local-alert-evaluation.md)
+  {
+    name: 'PROMETHEUS_URL',
+    description:
+      '`drill status` and the drill runner read alerts from this Prometheus (`/api/v1/alerts`); unset, the drill runner evaluates the shipped rule files itself',
+  },
+  { name: 'PROMETHEUS_TIMEOUT_MS', default: '3000', description: 'timeout of one Prometheus alert query' },
+  {
+    name: 'ALERT_SCRAPE_TARGETS',
+    computedDefault: '`airlock-api=http://127.0.0.1:$PORT/metrics`',
+    description:
+      'what the local evaluation scrapes: comma-separated `job=url` (the job defaults to `airlock-api`; `airlock-*` jobs are watched by AirlockTargetDown)',
+  },
+  {
+    name: 'ALERT_SCRAPE_INTERVAL_MS',
+    default: '15000',
+    description: 'local evaluation: scrape interval (Prometheus: `scrape_interval`)',
+  },
+  {
+    name: 'ALERT_SCRAPE_TIMEOUT_MS',
+    default: '5000',
+    description: 'local evaluation: a scrape slower than this counts as failed (`up` 0)',
+  },
+  {
+    name: 'ALERT_EVAL_INTERVAL_MS',
+    default: '15000',
+    description: 'local evaluation: rule evaluation interval (Prometheus: `evaluation_interval`)',
+  },
+  {
+    name: 'ALERT_RETENTION_MINUTES',
+    default: '360',
+    description: 'local evaluation: history kept in memory; longer rule windows see only this much',
+  },
+  {
+    name: 'ALERT_RULE_TIME_SCALE',
+    default: '1',
+    description:
+      'local evaluation, tests only: divides every rule window, offset and `for:` by this factor so a drill test resolves in seconds',
+  },
+  {
+    name: 'ALERT_RUNBOOK_BASE_URL',
+    computedDefault: '`http://127.0.0.1:$PORT`',
+    description:
+      'where runbooks are served; the local evaluation expands `{{ $externalLabels.runbook_base }}` in `runbook_url` with it',
+  },
+  {
+    name: 'ALERT_WEBHOOK_TOKEN',
+    description:
+      "Alertmanager's bearer token for `POST /v1/alerts/webhook` (at least 24 characters); unset, the route does not exist",
+  },
 ];

@@ -136,6 +136,12 @@ export interface Config {
     readonly evaluationIntervalMs: number;
     // How much history the local evaluation keeps; longer rule windows see only this much.
     readonly retentionMs: number;
+    // Tests only: every rule window, offset and for: divided by this, so an alert that needs
+    // an hour of history resolves in seconds. 1 in any real use.
+    readonly ruleTimeScale: number;
+    // {{ $externalLabels.runbook_base }} in the rules' runbook_url (Prometheus has it from
+    // global.external_labels), no trailing slash.
+    readonly runbookBaseUrl: string;
     // Alertmanager's bearer credential for POST /v1/alerts/webhook; unset, the route does not exist.
     readonly webhookToken: string | undefined;
   };
@@ -375,6 +381,11 @@ function alertsConfig(env: Env): Config['alerts'] {
     scrapeTimeoutMs,
     evaluationIntervalMs: int(env, 'ALERT_EVAL_INTERVAL_MS', 15_000, 1_000, 300_000),
     retentionMs: int(env, 'ALERT_RETENTION_MINUTES', 360, 10, 7 * 24 * 60) * 60_000,
+    ruleTimeScale: int(env, 'ALERT_RULE_TIME_SCALE', 1, 1, 3_600),
+    runbookBaseUrl: url(env, 'ALERT_RUNBOOK_BASE_URL', `http://127.0.0.1:${port}`, [
+      'http:',
+      'https:',
+    ]).replace(/\/+$/, ''),
     webhookToken,
   };
 }

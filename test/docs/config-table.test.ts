@@ -82,6 +82,8 @@ describe('configuration variables', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
       TRACE_UI_URL: 'http://127.0.0.1:16686/trace/{trace_id}',
       FETCH_ALLOW_PRIVATE_CIDRS: '10.0.0.0/8',
+      PROMETHEUS_URL: 'http://127.0.0.1:9090',
+      ALERT_WEBHOOK_TOKEN: 'x'.repeat(24),
     };
     const pairs: Record<string, string> = {
       UNLEASH_URL: 'UNLEASH_API_TOKEN',

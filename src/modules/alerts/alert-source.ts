@@ -9,7 +9,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { AlertSource, FiringAlert } from '../drills/drill-types.ts';
 import { readEvaluation } from './evaluated-alerts.repository.ts';
 import { LocalAlertEvaluation } from './local-alert-evaluation.ts';
-import { loadRuleFiles, SHIPPED_RULES_DIR } from './rules/rule-files.ts';
+import { loadRuleFiles, scaleRuleDurations, SHIPPED_RULES_DIR } from './rules/rule-files.ts';
 
 export interface DrillAlertSource extends AlertSource {
   /**
@@ -113,12 +113,16 @@ export function createPrometheusAlertSource(deps: {
   };
 }
 
-export function createLocalAlertSource(deps: AlertSourceDeps & { runbookBase?: string }): DrillAlertSource {
+export function createLocalAlertSource(deps: AlertSourceDeps): DrillAlertSource {
   const { config, pool, logger } = deps;
+  const runbookBase = config.alerts.runbookBaseUrl;
   return {
     kind: 'local',
     async start({ signal }) {
-      const rules = await loadRuleFiles(deps.rulesDir ?? SHIPPED_RULES_DIR);
+      const rules = scaleRuleDurations(
+        await loadRuleFiles(deps.rulesDir ?? SHIPPED_RULES_DIR),
+        config.alerts.ruleTimeScale,
+      );
       const evaluation = new LocalAlertEvaluation({
         rules,
         targets: config.alerts.scrapeTargets,
@@ -126,6 +130,7 @@ export function createLocalAlertSource(deps: AlertSourceDeps & { runbookBase?: s
         scrapeTimeoutMs: config.alerts.scrapeTimeoutMs,
         evaluationIntervalMs: config.alerts.evaluationIntervalMs,
         retentionMs: config.alerts.retentionMs,
+        externalLabels: { runbook_base: config.alerts.runbookBaseUrl },
         pool,
         logger,
         now: deps.now,
@@ -144,19 +149,19 @@ export function createLocalAlertSource(deps: AlertSourceDeps & { runbookBase?: s
       }
       return stored.alerts
         .filter((a) => a.state !== 'inactive')
-        .map((a) => toFiringAlert({ ...a, state: a.state as 'pending' | 'firing' }, deps.runbookBase));
+        .map((a) => toFiringAlert({ ...a, state: a.state as 'pending' | 'firing' }, runbookBase));
     },
   };
 }
 
 /** Prometheus when PROMETHEUS_URL is set, otherwise the local evaluation of the shipped rules. */
-export function createAlertSource(deps: AlertSourceDeps & { runbookBase?: string }): DrillAlertSource {
-  const { prometheusUrl, prometheusTimeoutMs } = deps.config.alerts;
+export function createAlertSource(deps: AlertSourceDeps): DrillAlertSource {
+  const { prometheusUrl, prometheusTimeoutMs, runbookBaseUrl } = deps.config.alerts;
   return prometheusUrl
     ? createPrometheusAlertSource({
         prometheusUrl,
         timeoutMs: prometheusTimeoutMs,
-        runbookBase: deps.runbookBase,
+        runbookBase: runbookBaseUrl,
       })
     : createLocalAlertSource(deps);
 }

@@ -27,6 +27,8 @@ export interface LocalEvaluationOptions {
   scrapeTimeoutMs: number;
   evaluationIntervalMs: number;
   retentionMs: number;
+  // global.external_labels as the annotation templates see them (runbook_base).
+  externalLabels?: Labels;
   pool: Pool;
   logger: Logger;
   // Bounds memory whatever a target exposes.
@@ -145,7 +147,7 @@ export class LocalAlertEvaluation {
   constructor(options: LocalEvaluationOptions) {
     this.options = options;
     this.store = new SeriesStore({ maxSeries: options.maxSeries ?? 50_000 });
-    this.engine = new RuleEngine(options.rules, this.store);
+    this.engine = new RuleEngine(options.rules, this.store, { externalLabels: options.externalLabels });
     this.scrapers = options.targets.map((t) => new TargetScraper(t));
     const names = selectedMetricNames(options.rules);
     this.keep = names && ((name) => names.has(name));

@@ -11,7 +11,7 @@ export class TemplateError extends Error {
   }
 }
 
-type Argument = { kind: 'value' } | { kind: 'label'; name: string };
+type Argument = { kind: 'value' } | { kind: 'label' | 'externalLabel'; name: string };
 type Pipe = { fn: 'humanize' | 'humanizeDuration' | 'humanizePercentage' } | { fn: 'printf'; format: string };
 type Part = string | { arg: Argument; pipes: Pipe[] };
 
@@ -24,36 +24,71 @@ function goExponential(mantissa: string, exponent: number): string {
   return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
 }
 
+// The decimal digits of |value| rounded to `significant` digits (all of the shortest form
+// when undefined), and the exponent of the first. JavaScript rounds an exact tie up, Go to
+// even (1234.5 -> 1234): a tie is a shortest form one digit longer, ending in 5, that is
+// the double's exact value.
+function decimalDigits(value: number, significant?: number): { digits: string; exponent: number } {
+  const split = (text: string) => {
+    const [mantissa, exponent] = text.split('e') as [string, string];
+    return { digits: mantissa.replace(/[-.]/g, '').replace(/0+$/, '') || '0', exponent: Number(exponent) };
+  };
+  const abs = Math.abs(value);
+  const shortest = split(abs.toExponential());
+  if (significant === undefined || shortest.digits.length <= significant) return shortest;
+  if (shortest.digits.length === significant + 1 && shortest.digits.endsWith('5')) {
+    const scale = shortest.exponent - significant;
+    const exact =
+      scale >= 0
+        ? BigInt(abs) === BigInt(shortest.digits) * 10n ** BigInt(scale)
+        : BigInt(shortest.digits) % 5n ** BigInt(-scale) === 0n;
+    const kept = shortest.digits.slice(0, significant);
+    if (exact && Number(kept.at(-1)) % 2 === 0) {
+      return { digits: kept.replace(/0+$/, '') || '0', exponent: shortest.exponent };
+    }
+  }
+  return split(abs.toExponential(significant - 1));
+}
+
+function fixed(negative: boolean, digits: string, exponent: number, decimals: number): string {
+  const padded = exponent >= 0 ? digits.padEnd(exponent + 1, '0') : '0'.repeat(-exponent) + digits;
+  const point = Math.max(exponent, 0) + 1;
+  const whole = padded.slice(0, point);
+  const fraction = padded.slice(point).padEnd(decimals, '0').slice(0, decimals);
+  return `${negative ? '-' : ''}${whole}${decimals > 0 ? `.${fraction}` : ''}`;
+}
+
 export function formatGoFloat(value: number, verb: 'g' | 'f' | 'e', precision?: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
-  if (verb === 'f') return value.toFixed(precision ?? 6);
-  const exp =
+  const negative = value < 0 || Object.is(value, -0);
+  if (verb === 'f') {
+    const decimals = precision ?? 6;
+    if (value === 0) return fixed(negative, '0', 0, decimals);
+    // Significant digits up to the last decimal shown, rounded as Go rounds them.
+    const exponent = Math.floor(Math.log10(Math.abs(value)));
+    const significant = exponent + 1 + decimals;
+    if (significant <= 0) return fixed(negative, '0', 0, decimals);
+    const rounded = decimalDigits(value, significant);
+    return fixed(negative, rounded.digits, rounded.exponent, decimals);
+  }
+  const { digits, exponent } =
     value === 0
-      ? '0e+0'
-      : precision === undefined
-        ? value.toExponential()
-        : value.toExponential(Math.max(precision, 1) - 1);
-  const [rawMantissa, rawExponent] = exp.split('e') as [string, string];
-  const exponent = Number(rawExponent);
-  if (verb === 'e') return goExponential(rawMantissa, exponent);
-  const negative = rawMantissa.startsWith('-');
-  const digits = rawMantissa.replace(/[-.]/g, '').replace(/0+$/, '') || '0';
+      ? { digits: '0', exponent: 0 }
+      : decimalDigits(value, precision === undefined ? undefined : Math.max(precision, 1));
+  const sign = negative ? '-' : '';
   const nd = digits.length;
+  const mantissa = (shown: number) => (shown > 1 ? `${digits[0]}.${digits.slice(1, shown)}` : digits[0]!);
+  if (verb === 'e') return goExponential(`${sign}${mantissa(nd)}`, exponent);
   const dp = exponent + 1;
   let prec = precision === undefined ? nd : Math.max(precision, 1);
   let eprec = prec;
   if (eprec > nd && nd >= dp) eprec = nd;
   if (precision === undefined) eprec = 6;
-  if (exponent < -4 || exponent >= eprec) {
-    const shown = Math.min(prec, nd);
-    const mantissa = shown > 1 ? `${digits[0]}.${digits.slice(1, shown)}` : digits[0]!;
-    return goExponential(`${negative ? '-' : ''}${mantissa}`, exponent);
-  }
+  if (exponent < -4 || exponent >= eprec)
+    return goExponential(`${sign}${mantissa(Math.min(prec, nd))}`, exponent);
   if (prec > dp) prec = nd;
-  return Number(`${negative ? '-' : ''}${digits[0]}.${digits.slice(1)}e${exponent}`).toFixed(
-    Math.max(prec - dp, 0),
-  );
+  return fixed(negative, digits, exponent, Math.max(prec - dp, 0));
 }
 
 function humanizeDuration(v: number): string {
@@ -136,18 +171,21 @@ function parseAction(action: string): Part {
   let arg: Argument;
   if (head === '$value' || head === '.Value') arg = { kind: 'value' };
   else {
-    const label = /^(?:\$labels|\.Labels)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(head ?? '');
+    const label =
+      /^(?:\$labels|\.Labels|(\$externalLabels|\.ExternalLabels))\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(
+        head ?? '',
+      );
     if (!label) throw new TemplateError(`unsupported template action "{{ ${action} }}"`);
-    arg = { kind: 'label', name: label[1]! };
+    arg = { kind: label[1] ? 'externalLabel' : 'label', name: label[2]! };
   }
   const pipes = rest.map(parsePipe);
-  if (arg.kind === 'label' && pipes.length)
+  if (arg.kind !== 'value' && pipes.length)
     throw new TemplateError(`a label cannot be piped: "{{ ${action} }}"`);
   return { arg, pipes };
 }
 
 export interface AlertTemplate {
-  render(labels: Labels, value: number): string;
+  render(labels: Labels, value: number, externalLabels?: Labels): string;
 }
 
 /** Compiles a template once, when the rules load; throws TemplateError for anything outside the supported subset. */
@@ -161,11 +199,12 @@ export function compileTemplate(source: string): AlertTemplate {
   }
   parts.push(source.slice(last));
   return {
-    render(labels, value) {
+    render(labels, value, externalLabels = {}) {
       return parts
         .map((part) => {
           if (typeof part === 'string') return part;
           if (part.arg.kind === 'label') return labels[part.arg.name] ?? '';
+          if (part.arg.kind === 'externalLabel') return externalLabels[part.arg.name] ?? '';
           let out: string | number = value;
           for (const pipe of part.pipes) {
             const v = out as number;

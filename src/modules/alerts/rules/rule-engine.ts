@@ -44,9 +44,13 @@ export class RuleEngine {
   // The series each recording rule wrote last time, so vanished ones get a staleness marker.
   private readonly recorded = new Map<RecordingRule, Map<string, Labels>>();
 
-  constructor(groups: readonly RuleGroup[], store: SeriesStore) {
+  // Prometheus' global.external_labels, as the annotation templates see them.
+  private readonly externalLabels: Labels;
+
+  constructor(groups: readonly RuleGroup[], store: SeriesStore, options: { externalLabels?: Labels } = {}) {
     this.groups = groups;
     this.store = store;
+    this.externalLabels = options.externalLabels ?? {};
     this.evaluator = new PromqlEvaluator(store);
   }
 
@@ -115,7 +119,7 @@ export class RuleEngine {
       const annotations = Object.fromEntries(
         Object.entries(rule.annotations).map(([k, template]) => [
           k,
-          template.render(sample.labels, sample.value),
+          template.render(sample.labels, sample.value, this.externalLabels),
         ]),
       );
       const existing = active.get(fingerprint);
