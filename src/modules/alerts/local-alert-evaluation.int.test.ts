@@ -50,6 +50,7 @@ describe('local alert evaluation of the shipped rules over a real /metrics', () 
       scrapeTimeoutMs: 1_000,
       evaluationIntervalMs: STEP_MS,
       retentionMs: 3_600_000,
+      externalLabels: { runbook_base: stack.config.alerts.runbookBaseUrl },
       pool: stack.container.pool,
       logger: stack.container.logger,
       now: () => clock,
@@ -110,7 +111,7 @@ describe('local alert evaluation of the shipped rules over a real /metrics', () 
       labels: { alertname: 'AirlockTargetDown', job: 'airlock-api', severity: 'page' },
       summary: `airlock-api target 127.0.0.1:${gatePort} is down`,
     });
-    expect(firing!.runbook_url).toMatch(/AirlockTargetDown\.md$/);
+    expect(firing!.runbook_url).toBe(`${stack.config.alerts.runbookBaseUrl}/runbooks/AirlockTargetDown.md`);
     const inbox = await listNotifications(stack.container.pool, { status: 'firing', limit: 10 });
     expect(inbox.map((n) => [n.name, n.source])).toContainEqual(['AirlockTargetDown', 'local']);
   });

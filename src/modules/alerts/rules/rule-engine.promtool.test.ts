@@ -30,9 +30,9 @@ const promtool = toolVersion('promtool');
 interface PromtoolTestFile {
   rule_files: string[];
   evaluation_interval?: string;
-  external_labels?: Record<string, string>;
   tests: {
     name?: string;
+    external_labels?: Record<string, string>;
     interval?: string;
     input_series?: { series: string; values: string }[];
     alert_rule_test?: {
@@ -127,7 +127,7 @@ describe('the local rule evaluation against promtool', () => {
         const exprTests = test.promql_expr_test ?? [];
         const evalTimes = [...alertTests, ...exprTests].map((t) => parseDuration(t.eval_time));
         const end = Math.max(0, ...evalTimes);
-        const engine = new RuleEngine(groups, store, { externalLabels: spec.external_labels });
+        const engine = new RuleEngine(groups, store, { externalLabels: test.external_labels });
         const firingAt = new Map<number, AlertState[]>();
         let loadedUpTo = -1;
         for (let ts = 0; ts <= end; ts += evalInterval) {
