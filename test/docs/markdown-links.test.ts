@@ -84,3 +84,14 @@ describe('ADR index', () => {
     expect(records.filter((file) => !linked.has(file))).toEqual([]);
   });
 });
+
+describe('documents that once described missing files', () => {
+  it.each(['docs/architecture.md', 'docs/interview-guide.md'])(
+    '%s does not say BENCHMARKS.md is missing',
+    (file) => {
+      expect(existsSync(path.join(ROOT, 'BENCHMARKS.md'))).toBe(true);
+      const text = readFileSync(path.join(ROOT, file), 'utf8').replace(/\s+/g, ' ');
+      expect(text).not.toMatch(/\b(no|not|without)\b[^.]{0,40}`?BENCHMARKS\.md`?/i);
+    },
+  );
+});
