@@ -95,3 +95,39 @@ describe('documents that once described missing files', () => {
     },
   );
 });
+
+describe('README map', () => {
+  // A reader who comes to study, interview or practise on-call finds each of these from the
+  // README in one click.
+  const destinations = [
+    'docs/api.md',
+    'docs/architecture.md',
+    'docs/adr/README.md',
+    'docs/interview-guide.md',
+    'docs/threat-model.md',
+    'runbooks/README.md',
+    'dashboards/',
+    'observability/prometheus/rules/',
+    'BENCHMARKS.md',
+    'redteam/corpus/',
+    'eval/run-eval.ts',
+    'docs/deploy.md',
+    'docs/scaling.md',
+    'load-tests/',
+    '#the-console',
+    '#configuration',
+  ];
+  it.each(destinations)('links %s', (destination) => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    expect(linkTargets(readme)).toContain(destination);
+    if (destination.startsWith('#')) {
+      const headings = [...readme.matchAll(/^#+ (.+)$/gm)].map((m) =>
+        m[1]!
+          .toLowerCase()
+          .replace(/[^\w\s-]/g, '')
+          .replace(/\s/g, '-'),
+      );
+      expect(headings).toContain(destination.slice(1));
+    }
+  });
+});
