@@ -87,6 +87,8 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     metrics: obs.metrics,
     telemetry: obs.telemetry,
     pool: infra.pool,
+    // The cache's Redis connection, for the drills' scenarios (src/wiring/drills.ts).
+    redis: infra.cacheRedis,
     queue: infra.queue,
     flags: infra.flags,
     tools: catalogue.tools,

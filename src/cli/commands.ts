@@ -3,6 +3,7 @@ import { isValidFlagName } from '../platform/flags/flag-provider.ts';
 import { findTenantBySlug } from '../modules/tenants/tenants.repository.ts';
 import { CliUsageError, parseArgs, type ParsedArgs } from './cli-args.ts';
 import { ok, required, type Command } from './command.ts';
+import { drillCommands } from './drill-commands.ts';
 
 async function tenantIdOf(container: Container, slug: string): Promise<string> {
   const tenant = await findTenantBySlug(container.pool, slug);
@@ -151,6 +152,8 @@ const commands: Record<string, Command> = {
       return ok(result, `${result.job_id}: ${result.detail}`);
     },
   },
+
+  ...drillCommands,
 };
 
 const GLOBAL_SWITCHES = ['json', 'help'];

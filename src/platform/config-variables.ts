@@ -270,6 +270,35 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'comma-separated private ranges `http.fetch` may reach (tests only)',
   },
 
+  // On-call drills (`cli drill`)
+  {
+    name: 'DRILL_TARGET_URL',
+    computedDefault: '`http://127.0.0.1:$PORT`',
+    description:
+      "the Airlock API a drill's background traffic drives; loopback only ([ADR 0021](docs/adr/0021-drills.md))",
+  },
+  {
+    name: 'DRILL_TRAFFIC_RPS',
+    default: '5',
+    description: "requests per second of a drill's background traffic (1–50)",
+  },
+  {
+    name: 'DRILL_MAX_DURATION_MS',
+    default: '1800000',
+    description: 'a drill nobody stops ends itself after this long, restoring a clean state',
+  },
+  {
+    name: 'DRILL_POLL_INTERVAL_MS',
+    default: '5000',
+    description: 'how often the drill runner beats, polls the alerts and records their transitions',
+  },
+  {
+    name: 'DRILL_POSTMORTEM_DIR',
+    default: 'docs/drills',
+    description:
+      'where `drill check` and `drill stop` write the postmortem draft (relative to the repository)',
+  },
+
   // Telemetry
   {
     name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',

@@ -145,6 +145,17 @@ export interface Config {
     // Alertmanager's bearer credential for POST /v1/alerts/webhook; unset, the route does not exist.
     readonly webhookToken: string | undefined;
   };
+  // On-call drills (`cli drill`, docs/adr/0021-drills.md).
+  readonly drill: {
+    // The Airlock API the drill's background traffic drives: loopback only.
+    readonly targetUrl: string;
+    readonly trafficPerSecond: number;
+    // A drill nobody stops ends itself, restoring a clean state, after this long.
+    readonly maxDurationMs: number;
+    // How often the drill runner beats, polls the alerts and records their transitions.
+    readonly pollIntervalMs: number;
+    readonly postmortemDir: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -157,6 +168,8 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
 const ROLES: readonly Role[] = ['api', 'worker', 'moderation', 'all'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -320,6 +333,13 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       allowPrivateCidrs: list(env, 'FETCH_ALLOW_PRIVATE_CIDRS'),
     },
     alerts: alertsConfig(env),
+    drill: {
+      targetUrl: drillTargetUrl(env, int(env, 'PORT', 8080, 0, 65535)),
+      trafficPerSecond: int(env, 'DRILL_TRAFFIC_RPS', 5, 1, 50),
+      maxDurationMs: int(env, 'DRILL_MAX_DURATION_MS', 30 * 60_000, 10_000, 4 * 3_600_000),
+      pollIntervalMs: int(env, 'DRILL_POLL_INTERVAL_MS', 5_000, 100, 60_000),
+      postmortemDir: path.resolve(REPO_ROOT, str(env, 'DRILL_POSTMORTEM_DIR', 'docs/drills')),
+    },
   };
   if (Boolean(config.unleashUrl) !== Boolean(config.unleashApiToken)) {
     throw new ConfigError(
@@ -388,6 +408,16 @@ function alertsConfig(env: Env): Config['alerts'] {
     ]).replace(/\/+$/, ''),
     webhookToken,
   };
+}
+
+// A drill puts load and faults on its target: it must be this machine, never a shared host.
+function drillTargetUrl(env: Env, port: number): string {
+  const raw = url(env, 'DRILL_TARGET_URL', `http://127.0.0.1:${port}`, ['http:', 'https:']);
+  const host = new URL(raw).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) {
+    throw new ConfigError('DRILL_TARGET_URL', `must be a loopback address (127.0.0.1, ::1), got ${host}`);
+  }
+  return raw.replace(/\/+$/, '');
 }
 
 function traceUiUrl(env: Env): string | undefined {

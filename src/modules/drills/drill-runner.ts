@@ -1,0 +1,142 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Pool } from '../../platform/db.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { AlertSource, FiringAlert } from './drill-types.ts';
+import { startDrillTraffic, type DrillTraffic } from './drill-traffic.ts';
+import { beatRunner, findDrill } from './drills.repository.ts';
+import type { DrillsService } from './drills.service.ts';
+
+export interface DrillRunnerDeps {
+  pool: Pool;
+  drills: Pick<DrillsService, 'contextOf' | 'scenarioOf' | 'stop' | 'recordWrongActions'>;
+  // The local source evaluates the rules here, in the runner, for as long as it runs.
+  alertSource: Pick<AlertSource, 'alerts'> & { start(options: { signal: AbortSignal }): Promise<void> };
+  targetUrl: string;
+  trafficPerSecond: number;
+  pollIntervalMs: number;
+  pid: number;
+  logger: Logger;
+}
+
+export type RunnerExit = 'stopped' | 'expired' | 'failed' | 'gone';
+
+// The life of one drill's fault, in a process of its own (`drill start` spawns it): the
+// background traffic, the fault, the alert evaluation and the record of every alert
+// transition, until the drill is stopped from outside (SIGTERM, or its row no longer
+// active) or reaches its deadline, when the runner restores a clean state itself.
+export async function runDrill(
+  deps: DrillRunnerDeps,
+  drillId: string,
+  outerSignal: AbortSignal,
+): Promise<RunnerExit> {
+  const log = deps.logger.child({ drill_id: drillId });
+  const drill = await findDrill(deps.pool, drillId);
+  if (!drill || drill.endedAt || !drill.keys) {
+    log.warn('the drill is not active; nothing to run');
+    return 'gone';
+  }
+  const controller = new AbortController();
+  const signal = AbortSignal.any([controller.signal, outerSignal]);
+  const scenario = deps.drills.scenarioOf(drill.scenario);
+  const ctx = deps.drills.contextOf(drill, signal);
+  await beatRunner(deps.pool, drillId, { pid: deps.pid });
+  await ctx.record('runner.started', `Drill runner started (pid ${deps.pid}).`, { pid: deps.pid });
+
+  const evaluation = deps.alertSource.start({ signal }).catch((err: unknown) => {
+    log.error({ err }, 'alert evaluation stopped');
+  });
+  let traffic: DrillTraffic | undefined;
+  let exit: RunnerExit = 'stopped';
+  try {
+    traffic = startDrillTraffic({
+      targetUrl: deps.targetUrl,
+      agentKey: drill.keys.agent,
+      perSecond: deps.trafficPerSecond,
+      signal,
+      logger: log,
+    });
+    try {
+      await scenario.inject(ctx);
+    } catch (err) {
+      await ctx.record('runner.failed', `The fault could not be injected: ${(err as Error).message}`);
+      throw err;
+    }
+    await ctx.record(
+      'fault.injected',
+      `Fault in place: ${scenario.name}. Symptom to expect: ${scenario.symptom}`,
+    );
+
+    const firing = new Map<string, FiringAlert>();
+    while (!signal.aborted) {
+      if (Date.now() >= drill.deadlineAt.getTime()) {
+        exit = 'expired';
+        break;
+      }
+      const state = await beatRunner(deps.pool, drillId, { pid: deps.pid, traffic: traffic.stats() });
+      if (state !== 'running' && state !== 'passed') break;
+      await recordTransitions(ctx.record, firing, await deps.alertSource.alerts().catch(() => null));
+      await deps.drills
+        .recordWrongActions(ctx, scenario)
+        .catch((err: unknown) => log.warn({ err }, 'could not assess wrong actions'));
+      await sleep(deps.pollIntervalMs, signal);
+    }
+  } catch (err) {
+    log.error({ err }, 'the drill runner failed');
+    exit = 'failed';
+  } finally {
+    // The fault's own resources (connections, loops) end on the signal, before any cleanup.
+    controller.abort();
+    await traffic?.done;
+    await evaluation;
+    if (traffic)
+      await beatRunner(deps.pool, drillId, { pid: deps.pid, traffic: traffic.stats() }).catch(() => null);
+  }
+  if (exit === 'expired' || exit === 'failed') {
+    await deps.drills.stop({
+      expired: exit === 'expired',
+      fromRunner: true,
+      reason: 'the drill runner failed',
+    });
+  }
+  return exit;
+}
+
+// Only firing alerts are transitions worth a line: pending ones may never fire. An alert is
+// known by its name and labels (one rule can fire per route). A failed evaluation (null)
+// changes nothing: the evaluation being down is not every alert resolving.
+async function recordTransitions(
+  record: (kind: string, message: string, data?: Record<string, unknown>) => Promise<void>,
+  firing: Map<string, FiringAlert>,
+  alerts: FiringAlert[] | null,
+): Promise<void> {
+  if (!alerts) return;
+  const now = new Map(
+    alerts
+      .filter((a) => a.state === 'firing')
+      .map((a) => [`${a.name}${JSON.stringify(sorted(a.labels))}`, a]),
+  );
+  for (const [key, alert] of now) {
+    if (firing.has(key)) continue;
+    firing.set(key, alert);
+    await record('alert.firing', `${alert.name} is firing${alert.summary ? `: ${alert.summary}` : ''}.`, {
+      name: alert.name,
+      severity: alert.severity,
+      since: alert.since,
+      summary: alert.summary,
+      runbook_url: alert.runbook_url,
+      labels: alert.labels,
+    });
+  }
+  for (const [key, alert] of firing) {
+    if (now.has(key)) continue;
+    firing.delete(key);
+    await record('alert.resolved', `${alert.name} resolved.`, { name: alert.name, labels: alert.labels });
+  }
+}
+
+const sorted = (labels: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+
+// Resolves after ms, or at once when the signal aborts.
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);
