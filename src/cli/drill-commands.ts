@@ -13,6 +13,8 @@ const drillsOf = (c: Container) => buildDrills(c, { runner: createRunnerControl(
 
 export const drillCommands: Record<string, Command> = {
   'drill list': {
+    // Usable while Redis is down: that may be the drill.
+    needs: ['postgres'],
     usage: '',
     run: async (c) => {
       const scenarios = drillsOf(c).list();
@@ -49,6 +51,8 @@ export const drillCommands: Record<string, Command> = {
   },
 
   'drill status': {
+    // Usable while Redis is down: that may be the drill.
+    needs: ['postgres'],
     usage: '',
     run: async (c) => {
       const status = await drillsOf(c).status();
@@ -68,6 +72,8 @@ export const drillCommands: Record<string, Command> = {
   },
 
   'drill check': {
+    // Usable while Redis is down: that may be the drill.
+    needs: ['postgres'],
     usage: '',
     run: async (c) => {
       const result = await drillsOf(c).check();
@@ -86,6 +92,8 @@ export const drillCommands: Record<string, Command> = {
   },
 
   'drill stop': {
+    // Usable while Redis is down: that may be the drill.
+    needs: ['postgres'],
     usage: '',
     run: async (c) => {
       const result = await drillsOf(c).stop();
