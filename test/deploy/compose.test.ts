@@ -33,7 +33,7 @@ const compose = readYaml<ComposeFile>(COMPOSE);
 const services = compose.services;
 const composeText = readFileSync(repoPath(COMPOSE), 'utf8');
 
-// The stack of ../shared/spec/product.md and issue 12, by service name.
+// The full stack (docs/deploy.md, issue 12), by service name.
 const REQUIRED_SERVICES = [
   'postgres',
   'redis',
