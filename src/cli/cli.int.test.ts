@@ -96,6 +96,17 @@ describe('operator CLI', { timeout: 90_000 }, () => {
       expect(run.stderr).not.toContain(doc.key);
     });
 
+    it('when keys are created without --json, then the sentence reads "an agent", "an admin", "a reviewer"', async () => {
+      for (const [role, article] of [
+        ['agent', 'an'],
+        ['admin', 'an'],
+        ['reviewer', 'a'],
+      ] as const) {
+        const run = await cli('keys', 'create', '--tenant', 'grammar', '--role', role);
+        expect(run.stdout).toContain(`Created ${article} ${role} key for tenant grammar`);
+      }
+    });
+
     it('when the created key is presented, then it authenticates as an agent of the tenant with every tool', async () => {
       const { doc } = await json<CreatedKeyDocument>(
         'keys',

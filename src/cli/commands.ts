@@ -41,7 +41,7 @@ const commands: Record<string, Command> = {
       });
       return ok(
         created,
-        `Created a ${created.role} key for tenant ${created.tenant} (id ${created.id}).\nKey (shown once): ${created.key}`,
+        `Created ${created.role === 'agent' || created.role === 'admin' ? 'an' : 'a'} ${created.role} key for tenant ${created.tenant} (id ${created.id}).\nKey (shown once): ${created.key}`,
       );
     },
   },
