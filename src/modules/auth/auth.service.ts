@@ -3,6 +3,7 @@ import { withTransaction } from '../../platform/db.ts';
 import { createTtlCache } from '../../platform/ttl-cache.ts';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../platform/errors.ts';
 import { findOrCreateTenant } from '../tenants/tenants.repository.ts';
+import { seedSandbox } from '../tools/sandbox-seed.ts';
 import { appendAuditEvent } from '../audit/audit.repository.ts';
 import { generateApiKey, hashApiKey, looksLikeApiKey, ROLES, type Role } from './api-key.ts';
 import { findPrincipalByKeyHash, insertApiKey, type Principal } from './auth.repository.ts';
@@ -69,6 +70,7 @@ export function createAuthService(deps: { pool: Pool; knownTools: () => readonly
     const key = generateApiKey();
     return withTransaction(pool, async (tx) => {
       const tenant = await findOrCreateTenant(tx, input.tenant);
+      if (tenant.created) await seedSandbox(tx, tenant.id);
       const { id } = await insertApiKey(tx, { tenantId: tenant.id, role, tools, keyHash: hashApiKey(key) });
       await appendAuditEvent(tx, {
         tenantId: tenant.id,

@@ -8,15 +8,20 @@ export interface Tenant {
 // Reads first and inserts only when missing. An upsert with DO UPDATE would take a row lock
 // on an existing tenant, which conflicts with the key-share locks every foreign key to
 // tenants takes, and deadlocks against busy writers of the same tenant.
-export async function findOrCreateTenant(db: Queryable, slug: string): Promise<Tenant> {
+// `created` is true for exactly one caller per tenant, the one whose insert won.
+export async function findOrCreateTenant(
+  db: Queryable,
+  slug: string,
+): Promise<Tenant & { created: boolean }> {
   const existing = await findTenantBySlug(db, slug);
-  if (existing) return existing;
+  if (existing) return { ...existing, created: false };
   const { rows } = await db.query<Tenant>(
     'INSERT INTO tenants (slug) VALUES ($1) ON CONFLICT (slug) DO NOTHING RETURNING id, slug',
     [slug],
   );
+  if (rows[0]) return { ...rows[0], created: true };
   // Lost a race with another creator: theirs is committed now.
-  return rows[0] ?? (await findTenantBySlug(db, slug))!;
+  return { ...(await findTenantBySlug(db, slug))!, created: false };
 }
 
 export async function findTenantBySlug(db: Queryable, slug: string): Promise<Tenant | null> {
