@@ -89,7 +89,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ ops: OpsService; guard: Role
         summary: 'Replay one dead letter through the outbox',
         params: DeadLetterParams,
         body: ReplayBody,
-        response: { 200: ReplayResult, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ReplayResult, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => ops.replayDeadLetter(principalOf(request), request.params.job_id),
