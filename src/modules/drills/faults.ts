@@ -11,7 +11,9 @@ import type { Logger } from '../../platform/logger.ts';
 // answering 429 with Retry-After, it refuses every call for an action made within windowMs
 // of that action's first call. Retries that wait get through; retries that follow each
 // other at once all land inside the window and exhaust the action's attempts.
-export const THROTTLE_WINDOW_MS = 500;
+// 250 ms: five immediate attempts fit in it; backed-off attempts (WORKER_BACKOFF_BASE_MS 500,
+// full jitter) all land inside it with a probability of about 4 in 100,000.
+export const THROTTLE_WINDOW_MS = 250;
 
 export function createDependencyThrottle(deps: {
   active(tenantId: string): boolean;

@@ -74,7 +74,7 @@ export const CHAOS_FLAGS: Readonly<Record<string, string>> = {
   'chaos.moderation-outage': 'the moderation service stops answering: every call outlives its budget',
   // src/modules/execution/execution-faults.ts
   'chaos.retry-storm':
-    "tools' downstream dependency throttles: it refuses an action's calls for 500 ms after its first call",
+    "tools' downstream dependency throttles: it refuses an action's calls for 250 ms after its first call",
   // src/modules/actions/actions-faults.ts
   'chaos.pool-exhaustion':
     'a bad build leaks one Postgres client, idle in transaction, per action-list read (at most one a second)',

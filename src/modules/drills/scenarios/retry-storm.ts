@@ -4,7 +4,7 @@ import { chaosSwitchedOff, faultStillInPlace } from './scenario-support.ts';
 
 // The canary-rollback story. A retry-policy change ships to one tenant first: retries
 // without backoff. The same minute, the tools' downstream dependency starts throttling
-// (chaos.retry-storm: it refuses an action's calls for 500 ms after the first), which a
+// (chaos.retry-storm: it refuses an action's calls for 250 ms after the first), which a
 // backed-off retry rides out. Without backoff all five attempts land inside the window and
 // the actions are dead-lettered one after another. The throttling is the outside world; the
 // fix is to roll the canary back and then redrive what it dead-lettered.
