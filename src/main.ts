@@ -5,6 +5,7 @@ import { buildContainer } from './container.ts';
 import { createServiceLogger } from './wiring/observability.ts';
 import { createTelemetry } from './platform/telemetry.ts';
 import { redactText } from './modules/safety/redaction.ts';
+import closeWithGrace from 'close-with-grace';
 
 // One entry point for every role: `node src/main.ts [api|worker|moderation|all]`, or
 // AIRLOCK_ROLE. The role decides which consumers start; the container is the same.
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
     const { applied } = await migrate(config.databaseUrl);
     logger.info({ created_database: created, applied }, 'database ready');
   }
-  if (lifecycle.stopping()) return lifecycle.finish();
+  // A signal during start-up: close-with-grace is already running the stops registered so far.
+  if (lifecycle.stopping()) return;
 
   const container = buildContainer(config, { logger, telemetry });
   lifecycle.onStop(() => container.close());
@@ -85,49 +87,48 @@ async function main(): Promise<void> {
     });
     await app.listen({ host: config.host, port: config.role === 'worker' ? config.workerPort : config.port });
   }
-  if (lifecycle.stopping()) return lifecycle.finish();
 }
 
-// Stops run in reverse order of start (listener first, connections last). Signal handlers
-// are installed before anything starts, so a SIGTERM during start-up still drains what has
-// started and exits 0.
+// Stops run in reverse order of start (listener first, connections last). close-with-grace
+// owns the signals (a second one exits at once), the deadline (SHUTDOWN_TIMEOUT_MS, then
+// exit 1) and the exit code; an uncaught error drains too, and exits 1. Its handlers are
+// installed before anything starts, so a SIGTERM during start-up still drains what has
+// started and exits 0. Every stop runs even if an earlier one failed, and none may wait on a
+// dependency that has gone (see the worker's close).
 function createLifecycle(logger: Logger, timeoutMs: number) {
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
-  let finishing: Promise<void> | undefined;
 
-  const finish = (): Promise<void> => {
-    finishing ??= (async () => {
-      const deadline = setTimeout(() => {
-        logger.error('shutdown deadline passed; exiting');
-        process.exit(1);
-      }, timeoutMs);
-      deadline.unref();
-      try {
-        for (const stop of stops.reverse()) await stop();
-        logger.info('shutdown complete');
-        process.exit(0);
-      } catch (err) {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      }
-    })();
-    return finishing;
+  const finish = async (): Promise<void> => {
+    let failed = 0;
+    for (const stop of stops.toReversed()) {
+      await stop().catch((err: unknown) => {
+        failed += 1;
+        logger.error({ err }, 'a shutdown step failed');
+      });
+    }
+    if (failed) throw new Error(`shutdown finished with ${failed} failed step(s)`);
+    logger.info('shutdown complete');
   };
 
-  const onSignal = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    void finish();
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
+  closeWithGrace(
+    {
+      delay: timeoutMs,
+      logger: { error: (err: unknown) => logger.error({ err }, 'shutdown failed') },
+      onTimeout: () => logger.error('shutdown deadline passed; exiting'),
+      onSecondSignal: (signal) => logger.error({ signal }, 'second signal; exiting now'),
+    },
+    async ({ signal, err }) => {
+      stopping = true;
+      if (err) logger.error({ err }, 'uncaught error; shutting down');
+      else logger.info({ signal }, 'shutting down');
+      await finish();
+    },
+  );
 
   return {
     stopping: () => stopping,
     onStop: (stop: () => Promise<void>) => void stops.push(stop),
-    finish,
   };
 }
 

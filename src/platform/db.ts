@@ -30,6 +30,14 @@ export function createPool(options: {
   });
   // An idle client losing its connection emits here; without a listener the process dies.
   pool.on('error', (err) => options.logger.warn({ err }, 'postgres idle client error'));
+  // A checked-out client has no listener of the pool's (pg-pool removes it at checkout), so a
+  // connection reset between two queries of a transaction would be an uncaught exception. The
+  // holder learns of it from its next query, and the pool discards the client on release.
+  pool.on('connect', (client) =>
+    client.on('error', (err) =>
+      options.logger.debug({ err: { message: err.message } }, 'postgres client error'),
+    ),
+  );
   return pool;
 }
 

@@ -49,3 +49,10 @@ export function createRedis(
   });
   return redis;
 }
+
+// Resolves at once if the connection is not ready, or as soon as it stops being ready: a
+// shutdown races its graceful close against this, so it never waits on a Redis that has gone.
+export function untilDown(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') return Promise.resolve();
+  return new Promise((resolve) => redis.once('close', () => resolve()));
+}

@@ -116,7 +116,7 @@ export function buildExecution(deps: {
         backoffEnabled: (job) => flags.isEnabled(RETRY_BACKOFF, { tenantId: job.data.tenant_id }),
       },
     );
-    const attached = attachExecutionWorker({ worker, execution, logger });
+    const attached = attachExecutionWorker({ worker, connection, execution, logger });
     return {
       start: attached.start,
       async close(timeoutMs: number) {

@@ -43,7 +43,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
 
   const kill = async () => {
     const current = child;
-    if (!current || current.exitCode !== null) return;
+    if (!current || current.exitCode !== null || current.signalCode !== null) return;
     const exited = new Promise((resolve) => current.once('exit', resolve));
     current.kill('SIGKILL');
     await exited;

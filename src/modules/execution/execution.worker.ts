@@ -1,12 +1,16 @@
 import type { Job, Worker } from 'bullmq';
 import type { Logger } from '../../platform/logger.ts';
+import { untilDown, type Redis } from '../../platform/redis.ts';
 import type { ExecuteJobPayload } from './execution.jobs.ts';
 import type { ExecutionService } from './execution.service.ts';
 
 // Wires the BullMQ worker's lifecycle: start, the dead-letter safety net, and a close that
-// lets active jobs finish (or leaves them to stall back onto the queue if the deadline hits).
+// lets active jobs finish (or leaves them to stall back onto the queue if the deadline hits
+// or Redis is gone).
 export function attachExecutionWorker(deps: {
   worker: Worker<ExecuteJobPayload>;
+  // The worker's own connection, watched so a close never waits on a Redis that has gone.
+  connection: Redis;
   execution: Pick<ExecutionService, 'failIfOpen'>;
   logger: Logger;
 }) {
@@ -42,15 +46,30 @@ export function attachExecutionWorker(deps: {
     start() {
       void worker.run().catch((err: Error) => logger.error({ err }, 'worker stopped unexpectedly'));
     },
+    // A graceful close waits for active jobs and then for Redis to acknowledge QUIT. With Redis
+    // gone neither can happen (a job's completion cannot be recorded, QUIT waits in the offline
+    // queue), so the close is cut short and the active jobs, whose locks expire, are
+    // redelivered, as after a crash. BullMQ's close(true) cannot cut it short once a graceful
+    // close has begun (it returns the close in progress), and its disconnect() waits for an
+    // `end` event that a client between reconnects never emits (bullmq#4585): it is started,
+    // not awaited, and the caller drops the worker's connection.
     async close(timeoutMs: number) {
-      const graceful = worker.close();
-      const timer = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), timeoutMs).unref(),
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const outcome = await Promise.race([
+        worker.close().then(() => 'closed' as const),
+        untilDown(deps.connection).then(() => 'redis_down' as const),
+        deadline,
+      ]);
+      clearTimeout(timer);
+      if (outcome === 'closed') return;
+      logger.warn(
+        { reason: outcome },
+        'worker closed without draining; active jobs will be redelivered after their lock expires',
       );
-      if ((await Promise.race([graceful, timer])) === 'timeout') {
-        logger.warn('worker did not drain in time; active jobs will be redelivered after their lock expires');
-        await worker.close(true);
-      }
+      void worker.disconnect().catch(() => undefined);
     },
   };
 }
