@@ -131,3 +131,19 @@ describe('README map', () => {
     }
   });
 });
+
+describe('file paths named in the docs', () => {
+  // A path written as code (`src/modules/audit/audit.repository.ts`) is a promise that the
+  // file is there; a rename must update the docs that point at it.
+  const PATH =
+    /`((?:src|test|migrations|bench|eval|redteam|scripts|load-tests|docs|runbooks|observability|dashboards|deploy)\/[\w./-]+\.[a-z]{2,5})`/g;
+  it('exist', () => {
+    const missing = markdownFiles.flatMap((file) =>
+      [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(PATH)]
+        .map((m) => m[1]!)
+        .filter((named) => !/NNNN|<|\*/.test(named) && !existsSync(path.join(ROOT, named)))
+        .map((named) => `${file}: ${named}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
