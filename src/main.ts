@@ -1,11 +1,15 @@
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { ensureDatabase, migrate } from './platform/migrator.ts';
+import { checkDependencies } from './platform/dependencies.ts';
 import type { Logger } from './platform/logger.ts';
 import { buildContainer } from './container.ts';
 import { createServiceLogger } from './wiring/observability.ts';
 import { createTelemetry } from './platform/telemetry.ts';
 import { redactText } from './modules/safety/redaction.ts';
 import closeWithGrace from 'close-with-grace';
+
+// How long start-up waits for Postgres before saying which one it could not reach.
+const STARTUP_PROBE_TIMEOUT_MS = 5_000;
 
 // One entry point for every role: `node src/main.ts [api|worker|moderation|all]`, or
 // AIRLOCK_ROLE. The role decides which consumers start; the container is the same.
@@ -35,8 +39,12 @@ async function main(): Promise<void> {
   lifecycle.onStop(() => telemetry.shutdown());
   const runs = (...roles: Config['role'][]) => roles.includes(config.role) && !lifecycle.stopping();
 
-  // Migrate before anything connects: listeners and pools need the database to exist.
+  // Migrate before anything connects: listeners and pools need the database to exist. Only
+  // Postgres is needed to start; without Redis the service starts and /readyz says so.
   if (runs('all', 'api')) {
+    // "Postgres at postgres://…:5499/airlock (DATABASE_URL) is unreachable (connect
+    // ECONNREFUSED …)" rather than the driver's bare message.
+    await checkDependencies(config, ['postgres'], STARTUP_PROBE_TIMEOUT_MS);
     const created = await ensureDatabase(config.databaseUrl);
     const { applied } = await migrate(config.databaseUrl);
     logger.info({ created_database: created, applied }, 'database ready');

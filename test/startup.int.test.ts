@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startChildService, type ChildService } from './helpers/child-service.ts';
-import { createTestDatabase, testEnv, waitFor } from './helpers/test-env.ts';
+import { createTestDatabase, freePort, testEnv, waitFor } from './helpers/test-env.ts';
 import { databaseExists, dropDatabase, queryOnce, scratchDatabaseUrl } from './helpers/scratch-database.ts';
 import { readMigrations } from '../src/platform/migrator.ts';
 
@@ -61,6 +61,22 @@ describe('start-up', { timeout: 90_000 }, () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('DATABASE_URL');
     expect(lines[0]).not.toContain('pa55word-xyz');
+  });
+
+  it('when Postgres is unreachable, then the process exits 1 with one line naming Postgres, its address without the password, and DATABASE_URL', async () => {
+    const port = await freePort();
+    const child = start('all', testEnv(`postgres://airlock:s3cret-pw@127.0.0.1:${port}/airlock`));
+    expect(await child.exited).toBe(1);
+    const lines = child
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    expect(lines, child.output()).toHaveLength(1);
+    expect(lines[0]).toContain(
+      `Postgres at postgres://airlock:***@127.0.0.1:${port}/airlock (DATABASE_URL) is unreachable`,
+    );
+    expect(lines[0]).toContain('ECONNREFUSED');
+    expect(child.output()).not.toContain('s3cret-pw');
   });
 
   it('when the database does not exist yet, then start creates it, migrates, answers /readyz 200 and stops on SIGTERM with exit 0', async () => {
