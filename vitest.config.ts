@@ -1,3 +1,5 @@
+// First: on another Node than 24 this prints one line and exits before anything else runs.
+import './scripts/require-node-24.mjs';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: unit tests touch nothing outside the process; integration tests
