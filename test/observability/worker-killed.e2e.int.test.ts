@@ -140,8 +140,7 @@ async function status(id: string): Promise<string> {
 
 const firing = async (name: string) =>
   (await prometheus!.alerts()).find((a) => a.labels.alertname === name && a.state === 'firing');
-const active = async (name: string) =>
-  (await prometheus!.alerts()).some((a) => a.labels.alertname === name);
+const active = async (name: string) => (await prometheus!.alerts()).some((a) => a.labels.alertname === name);
 const delivered = (name: string, state: Delivery['status']) =>
   deliveries.find((d) => d.status === state && d.alerts.some((a) => a.labels.alertname === name));
 
@@ -151,7 +150,9 @@ describe('a killed worker, end to end with Prometheus and Alertmanager', () => {
     async () => {
       // Healthy first: an allowed action runs, and nothing pages.
       const before = await propose();
-      await waitFor(async () => (await status(before.id)) === 'succeeded', { what: 'the first action to run' });
+      await waitFor(async () => (await status(before.id)) === 'succeeded', {
+        what: 'the first action to run',
+      });
       expect(await active('AirlockExecutionStalled')).toBe(false);
 
       // The fault: the worker role, relay included, dies at once.
