@@ -79,11 +79,14 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
   const stats: TrafficStats = { proposed: 0, read: 0, ok: 0, serverErrors: 0, failed: 0 };
 
   const startService = async (extra: Record<string, string> = {}) => {
-    service = startChildService('all', { ...serviceEnv, ...extra });
+    const started = startChildService('all', { ...serviceEnv, ...extra });
+    service = started;
     await waitFor(async () => (await fetch(`${targetUrl}/readyz`).catch(() => null))?.status === 200, {
       timeoutMs: 30_000,
       intervalMs: 200,
-      what: `the service under drill to be ready; output:\n${service.output().slice(-2000)}`,
+      what: 'the service under drill to be ready',
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; its output:\n${started.output().slice(-2000)}`);
     });
   };
   const stopService = async () => {
