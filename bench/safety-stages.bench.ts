@@ -6,11 +6,18 @@
 //   node bench/safety-stages.bench.ts
 //
 // Prints one JSON document. Target (issue 11): p50 of the three stages together <= 1 ms.
+//
+// The moderation classifier runs in the moderation service, not in these stages, but on
+// the same proposal: its text (the prompt and every argument string, as the moderation
+// stage sends it) is classified by the lexicon alone and by the lexicon with the trained
+// model (ADR 0029), in the same loop, so the model's cost is read beside the stages'.
 
 import type { DecisionInput, DecisionStage } from '../src/modules/decisions/decision-types.ts';
 import { createInjectionStage } from '../src/modules/decisions/stages/injection-stage.ts';
 import { createProvenanceStage } from '../src/modules/decisions/stages/provenance-stage.ts';
 import { createSecretStage } from '../src/modules/decisions/stages/secret-stage.ts';
+import { moderationText } from '../src/modules/decisions/stages/moderation-stage.ts';
+import { createModerationClassifier } from '../src/modules/moderation/moderation-classifier.ts';
 
 const WARM_UP = 500;
 const ITERATIONS = 5000;
@@ -83,6 +90,9 @@ const proposal: DecisionInput = {
 };
 
 const stages: DecisionStage[] = [createInjectionStage(), createProvenanceStage(), createSecretStage()];
+const lexiconOnly = createModerationClassifier({ model: null });
+const withModel = createModerationClassifier();
+const textToModerate = moderationText(proposal);
 
 // Returns each stage's outcome, so the report shows what was being measured. (This reply
 // is reviewed by provenance: the recipient's address comes from Priya's email, not from
@@ -114,9 +124,13 @@ function main(): void {
   for (let i = 0; i < WARM_UP; i++) {
     runStages();
     JSON.stringify(proposal);
+    lexiconOnly.classify(textToModerate);
+    withModel.classify(textToModerate);
   }
   const stageSamples: number[] = [];
   const baselineSamples: number[] = [];
+  const lexiconSamples: number[] = [];
+  const modelSamples: number[] = [];
   let sink = 0;
   for (let i = 0; i < ITERATIONS; i++) {
     let started = performance.now();
@@ -125,6 +139,12 @@ function main(): void {
     started = performance.now();
     sink += JSON.stringify(proposal).length;
     baselineSamples.push(performance.now() - started);
+    started = performance.now();
+    sink += lexiconOnly.classify(textToModerate).flagged ? 1 : 0;
+    lexiconSamples.push(performance.now() - started);
+    started = performance.now();
+    sink += withModel.classify(textToModerate).flagged ? 1 : 0;
+    modelSamples.push(performance.now() - started);
   }
   const stagesSummary = summarise(stageSamples);
   const baseline = summarise(baselineSamples);
@@ -140,6 +160,9 @@ function main(): void {
         stages: stagesSummary,
         baseline_json_stringify: baseline,
         ratio_p50: Math.round((stagesSummary.p50_ms / Math.max(baseline.p50_ms, 0.001)) * 10) / 10,
+        moderation_text_bytes: Buffer.byteLength(textToModerate),
+        moderation_lexicon: summarise(lexiconSamples),
+        moderation_lexicon_and_model: summarise(modelSamples),
         target_p50_ms: TARGET_P50_MS,
         meets_target: stagesSummary.p50_ms <= TARGET_P50_MS,
         // Keeps the baseline's work observable so it cannot be optimised away.

@@ -50,6 +50,9 @@ export interface EvalItem {
   rowClass: RowClass;
   // The dataset's fine-grained class (attack technique, harm area, functionality).
   family: string;
+  // The split's unit (dataset and group key): rows of one group share a side, and the
+  // moderation model's training folds keep them together too.
+  group: string;
   heldOut: boolean;
   // The row's text, for listing misses of the tuning part.
   text: string;
@@ -188,16 +191,20 @@ export function itemsOf(name: string, rows: readonly DatasetRow[]): EvalItem[] {
   if (!spec) throw new Error(`unknown dataset ${name}`);
   return rows
     .filter((row) => spec.keep?.(row) ?? true)
-    .map((row) => ({
-      dataset: name,
-      id: row.id,
-      label: row.label,
-      rowClass: rowClass(row.label),
-      family: row.category,
-      heldOut: isHeldOut(`${name}\0${spec.groupKey(row)}`),
-      text: row.text,
-      proposal: toProposal(row, spec),
-    }));
+    .map((row) => {
+      const group = `${name}\0${spec.groupKey(row)}`;
+      return {
+        dataset: name,
+        id: row.id,
+        label: row.label,
+        rowClass: rowClass(row.label),
+        family: row.category,
+        group,
+        heldOut: isHeldOut(group),
+        text: row.text,
+        proposal: toProposal(row, spec),
+      };
+    });
 }
 
 // Schema limits of POST /v1/actions and the tools: longer text is cut to fit (none of the

@@ -8,6 +8,7 @@ const item = (over: Partial<EvalItem>): EvalItem => ({
   label: 'attack',
   rowClass: 'positive',
   family: 'f',
+  group: 'd\0g',
   heldOut: true,
   text: '',
   proposal: { tool: 'notes.create', arguments: {}, user_id: 'u', context: {} },

@@ -215,14 +215,18 @@ export function syntheticSecretRows(): Array<{ row: DatasetRow; proposal: EvalPr
 }
 
 export function syntheticSecretItems(): EvalItem[] {
-  return syntheticSecretRows().map(({ row, proposal }) => ({
-    dataset: SYNTHETIC_SECRETS,
-    id: row.id,
-    label: row.label,
-    rowClass: rowClass(row.label),
-    family: row.category,
-    heldOut: isHeldOut(`${SYNTHETIC_SECRETS}\0${String(row.meta.group)}`),
-    text: row.text,
-    proposal,
-  }));
+  return syntheticSecretRows().map(({ row, proposal }) => {
+    const group = `${SYNTHETIC_SECRETS}\0${String(row.meta.group)}`;
+    return {
+      dataset: SYNTHETIC_SECRETS,
+      id: row.id,
+      label: row.label,
+      rowClass: rowClass(row.label),
+      family: row.category,
+      group,
+      heldOut: isHeldOut(group),
+      text: row.text,
+      proposal,
+    };
+  });
 }

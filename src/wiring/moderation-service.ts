@@ -7,6 +7,7 @@ import {
   type ModerationBackend,
 } from '../modules/moderation/moderation-backend.ts';
 import { createModerationClassifier } from '../modules/moderation/moderation-classifier.ts';
+import { loadModerationModel } from '../modules/moderation/moderation-model.ts';
 import { createOpenAiModerationAdapter } from '../modules/moderation/openai-moderation-adapter.ts';
 import { observeRequests, type Observability } from './observability.ts';
 
@@ -14,13 +15,15 @@ import { observeRequests, type Observability } from './observability.ts';
 // drills' faults (chaos flags, read on every call) and its budget. Shared by the moderation
 // role's HTTP app and, in role all, by the gateway's in-process transport
 // (docs/adr/0017-moderation-budget-where-the-work-happens.md). Built on first use: the
-// worker role never classifies.
+// worker role never classifies. The local classifier's trained model is read and checked
+// here, at start, so a corrupt model file stops the process instead of the first request.
 export function buildModerationBackend(deps: {
   config: Config;
   obs: Observability;
   flags: Pick<FlagProvider, 'isEnabled'>;
 }): ModerationBackend {
   const { config, obs, flags } = deps;
+  const model = config.openAiApiKey ? null : loadModerationModel();
   let backend: ModerationBackend | undefined;
   return {
     moderate: (text, budgetMs) =>
@@ -30,7 +33,7 @@ export function buildModerationBackend(deps: {
               apiKey: config.openAiApiKey,
               timeoutMs: config.moderationTimeoutMs * 5,
             })
-          : createModerationClassifier(),
+          : createModerationClassifier({ model }),
         faults: {
           // An outage: the service stops answering, so every call outlives its budget.
           latencyMs: () =>

@@ -6,7 +6,9 @@ import type { LabelledExample } from './moderation-labelled-examples.ts';
 import { MODERATION_CATEGORIES } from './moderation-types.ts';
 import type { ModerationCategory } from './moderation-types.ts';
 
-const classifier = createModerationClassifier();
+// The lexicon alone: these tests pin its behaviour. The trained model's part is in
+// moderation-model.test.ts.
+const classifier = createModerationClassifier({ model: null });
 const flaggedCategories = (text: string): ModerationCategory[] => {
   const result = classifier.classify(text);
   return MODERATION_CATEGORIES.filter((category) => result.categories[category]);
@@ -261,6 +263,8 @@ describe('bounded input', () => {
     }
   });
 
+  // Timed as it ships: the lexicon and the trained model.
+  const shipped = createModerationClassifier();
   const MiB = 1024 * 1024;
   const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
   const bestOf = (runs: number, work: () => void): number => {
@@ -305,8 +309,8 @@ describe('bounded input', () => {
     ['stacked combining marks', fill('a\u0301\u0302\u0303')],
     ['sexual words next to ages', fill('send nudes 12 year old ')],
   ])('when 1 MiB of %s is classified, then it finishes in under 100 ms', (_name, text) => {
-    classifier.classify('warm up');
-    const elapsed = bestOf(3, () => classifier.classify(text));
+    shipped.classify('warm up');
+    const elapsed = bestOf(3, () => shipped.classify(text));
     // Over budget: measure the machine again, in case load rose since the first measurement.
     expect(elapsed).toBeLessThan(elapsed < budget ? budget : budgetMs());
   });

@@ -28,6 +28,15 @@
 // It is one layer of defence, in front of human review and the other decision stages; it is
 // not the whole defence. Its measured precision and recall are in docs/moderation.md.
 //
+// A trained model adds a second signal (moderation-model.ts, ADR 0029): a linear model
+// over hashed n-grams that recognises harm the lexicon has no words for. It is combined
+// by OR: when the model's calibrated probability reaches its threshold (chosen on the
+// tuning data so it alone allows 95% of benign rows), the category it names is flagged,
+// and its score is the larger of the lexicon's and the model's probability mapped onto
+// the category's scale (the model's threshold lands on the category's threshold). Below
+// its threshold the model adds nothing, so every lexicon verdict stands and the model can
+// only add flags. `model: null` gives the lexicon alone.
+//
 // Cost: linear in the input. Tokenising is one scanning pass; each token then costs a
 // bounded number of table and map look-ups, and each pattern attempt inspects at most
 // slots x (gap + 1) tokens, both constants of the lexicon. Evidence already recorded at full
@@ -43,6 +52,7 @@ import type {
   TokenIds,
   TrieNode,
 } from './moderation-lexicon-compiler.ts';
+import { loadModerationModel, type ModelVerdict, type ModerationModel } from './moderation-model.ts';
 import { squash, tokenize } from './moderation-tokenizer.ts';
 import type { TokenStream } from './moderation-tokenizer.ts';
 import {
@@ -107,6 +117,9 @@ const MIN_STEM = 3;
 export interface ModerationClassifierOptions {
   maxInputChars?: number;
   thresholds?: Partial<Record<ModerationCategory, number>>;
+  // The trained model; undefined loads the shipped one (data/moderation/model.json), null
+  // runs the lexicon alone.
+  model?: ModerationModel | null;
 }
 
 export interface ModerationEvidence {
@@ -121,6 +134,8 @@ export interface ModerationExplanation {
   result: ModerationResult;
   truncated: boolean;
   evidence: ModerationEvidence[];
+  // The trained model's verdict; null when the classifier runs without one.
+  model: ModelVerdict | null;
 }
 
 export interface LocalModerationClassifier extends ModerationClassifier {
@@ -252,6 +267,7 @@ export const createModerationClassifier = (
   }
   const thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   const lexicon = compileLexicon();
+  const model = options.model === undefined ? loadModerationModel() : options.model;
 
   const explain = (text: string): ModerationExplanation => {
     const ts = tokenize(text, { maxInputChars });
@@ -461,6 +477,15 @@ export const createModerationClassifier = (
     const scores = emptyCategoryRecord(0);
     for (const category of MODERATION_CATEGORIES) scores[category] = 1 - remaining[category];
     for (const [child, parent] of PARENTS) scores[parent] = Math.max(scores[parent], scores[child]);
+    const verdict =
+      model === null ? null : model.assess(text.length > maxInputChars ? text.slice(0, maxInputChars) : text);
+    if (model !== null && verdict?.category) {
+      const category = verdict.category;
+      const own = thresholds[category];
+      const mapped = own + ((verdict.probability - model.threshold) / (1 - model.threshold)) * (1 - own);
+      scores[category] = Math.max(scores[category], Math.min(1, mapped));
+      evidenceList.push({ id: 'model.harmful', category, weight: verdict.probability, factor: 1 });
+    }
     const categories = emptyCategoryRecord(false);
     let flagged = false;
     for (const category of MODERATION_CATEGORIES) {
@@ -472,6 +497,7 @@ export const createModerationClassifier = (
       result: { flagged, categories, category_scores: scores },
       truncated: ts.truncated,
       evidence: evidenceList,
+      model: verdict,
     };
   };
 
