@@ -10,7 +10,7 @@
 // The moderation classifier runs in the moderation service, not in these stages, but on
 // the same proposal: its text (the prompt and every argument string, as the moderation
 // stage sends it) is classified by the lexicon alone and by the lexicon with the trained
-// model (ADR 0029), in the same loop, so the model's cost is read beside the stages'.
+// model (ADR 0030), in the same loop, so the model's cost is read beside the stages'.
 
 import type { DecisionInput, DecisionStage } from '../src/modules/decisions/decision-types.ts';
 import { createInjectionStage } from '../src/modules/decisions/stages/injection-stage.ts';

@@ -39,7 +39,7 @@ interface Gap {
 
 // Floors on the held-out sample, a few points under the figure measured when they were set
 // (measured with 40 rows per class; the 30-row sample is a subset of it). The moderation
-// floors were raised with the trained model (ADR 0029), from the 30-row sample:
+// floors were raised with the trained model (ADR 0030), from the 30-row sample:
 // `npm run eval -- --part held-out --sample 30`.
 const KNOWN_GAPS: Readonly<Record<string, Gap>> = {
   bipia: {
@@ -60,7 +60,7 @@ const KNOWN_GAPS: Readonly<Record<string, Gap>> = {
   },
   'davidson-hate-offensive': {
     caught: 0.4,
-    why: 'hate in tweets without listed slurs or patterns; the trained model (ADR 0029) adds some at a threshold that keeps its benign cost within one point',
+    why: 'hate in tweets without listed slurs or patterns; the trained model (ADR 0030) adds some at a threshold that keeps its benign cost within one point',
   },
   hatecheck: {
     caught: 0.2,
@@ -69,7 +69,7 @@ const KNOWN_GAPS: Readonly<Record<string, Gap>> = {
   },
   'toxigen-demonstrations': {
     caught: 0.03,
-    why: 'implicit hate without slurs or threats is beyond a lexicon, and mostly beyond an n-gram model (ADR 0029)',
+    why: 'implicit hate without slurs or threats is beyond a lexicon, and mostly beyond an n-gram model (ADR 0030)',
   },
   'openai-moderation': {
     caught: 0.55,

@@ -270,7 +270,7 @@ async function main(): Promise<void> {
   ].filter(Boolean);
   const manifest = manifestFor(quantised, trained, {
     about: [
-      'The trained moderation model: see src/modules/moderation/moderation-model.ts and docs/adr/0029-trained-hashed-linear-moderation-model.md.',
+      'The trained moderation model: see src/modules/moderation/moderation-model.ts and docs/adr/0030-trained-hashed-linear-moderation-model.md.',
       'Weights are hashed-feature buckets (moderation-features.ts, version in feature_version); no text from any dataset is stored here.',
       'Regenerate with the training command below; the same seed and datasets give the same weights_sha256.',
     ],

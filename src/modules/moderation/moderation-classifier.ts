@@ -28,7 +28,7 @@
 // It is one layer of defence, in front of human review and the other decision stages; it is
 // not the whole defence. Its measured precision and recall are in docs/moderation.md.
 //
-// A trained model adds a second signal (moderation-model.ts, ADR 0029): a linear model
+// A trained model adds a second signal (moderation-model.ts, ADR 0030): a linear model
 // over hashed n-grams that recognises harm the lexicon has no words for. It is combined
 // by OR: when the model's calibrated probability reaches its threshold (chosen on the
 // tuning data so it alone allows 95% of benign rows), the category it names is flagged,

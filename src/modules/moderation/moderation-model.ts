@@ -4,7 +4,7 @@
 // as data: data/moderation/model.json (the manifest: shape, biases, calibration, threshold,
 // how it was trained and what it measured) and data/moderation/model.bin (the weights, one
 // signed byte per bucket and head). Why a model of this kind, and its limits:
-// docs/adr/0029-trained-hashed-linear-moderation-model.md.
+// docs/adr/0030-trained-hashed-linear-moderation-model.md.
 //
 // The manifest and the weights are read once, at start, and checked: schema, feature
 // version, the weights file's length and SHA-256. A model that fails any check stops the
