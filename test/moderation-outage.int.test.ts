@@ -106,7 +106,7 @@ describe('moderation outage: fail closed, breaker open, recovery', () => {
     for (let i = 0; i < 10 && !opened; i++) {
       const action = await propose(BENIGN);
       expect(action.status).toBe('pending_review');
-      expect(action.decision.outcome).toBe('review');
+      expect(action.decision.outcome, JSON.stringify(action.decision.reasons)).toBe('review');
       expect(codes(action)).toEqual(['moderation_unavailable']);
       opened = (await breakerState()) === 2;
     }

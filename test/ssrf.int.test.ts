@@ -110,7 +110,7 @@ describe('SSRF protection for http.fetch', () => {
   const rebindingName = () => `${randomUUID().slice(0, 8)}.rebind.test`;
   const executed = async (key: string, url: string) => {
     const action = await fetchAction(key, url);
-    expect(action.decision.outcome).toBe('allow');
+    expect(action.decision.outcome, JSON.stringify(action.decision.reasons)).toBe('allow');
     return settled(key, action.id);
   };
 
@@ -127,7 +127,7 @@ describe('SSRF protection for http.fetch', () => {
       async (url) => {
         const action = await fetchAction(acme.key, url);
         expect(action.status).toBe('denied');
-        expect(action.decision.outcome).toBe('deny');
+        expect(action.decision.outcome, JSON.stringify(action.decision.reasons)).toBe('deny');
         expect(codesOf(action)).toEqual(['host_not_allowlisted', 'ssrf_blocked']);
       },
     );

@@ -206,7 +206,7 @@ describe('tracing across the request, the outbox and the worker', () => {
     });
     expect(response.statusCode).toBe(201);
     const action = response.json();
-    expect(action.decision.outcome).toBe('allow');
+    expect(action.decision.outcome, JSON.stringify(action.decision.reasons)).toBe('allow');
     const failed = await settled(action.id, 'failed');
     expect(failed.error!.code).toBe('dns_failure');
 

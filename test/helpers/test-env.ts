@@ -145,15 +145,24 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
 }
 
+// `what` may be a function, read at the timeout, so the failure can say what was last seen.
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | null | false>,
-  { timeoutMs = 10_000, intervalMs = 50, what = 'condition' } = {},
+  {
+    timeoutMs = 10_000,
+    intervalMs = 50,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

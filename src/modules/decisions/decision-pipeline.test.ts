@@ -59,7 +59,7 @@ describe('createDecisionPipeline', () => {
 
     const decision = await pipeline.decide(INPUT);
 
-    expect(decision.outcome).toBe('review');
+    expect(decision.outcome, JSON.stringify(decision.reasons)).toBe('review');
     expect(decision.reasons.map((r) => r.code)).toEqual(['stage_error']);
   });
 
@@ -81,7 +81,7 @@ describe('createDecisionPipeline', () => {
 
     const decision = await pipeline.decide(INPUT);
 
-    expect(decision.outcome).toBe('deny');
+    expect(decision.outcome, JSON.stringify(decision.reasons)).toBe('deny');
     expect(decision.reasons.map((r) => r.code)).toEqual(['stage_error', 'kill_switch']);
     expect(decision.risk_score).toBe(100);
   });

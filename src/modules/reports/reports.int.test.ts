@@ -118,18 +118,18 @@ describe('reports: POST /v1/actions/{id}/reports and the user_reports escalation
     it('when reports reach the threshold, then the next notes.create is review user_reports; other tools and tenants are unaffected; a reset clears it', async () => {
       await reportNote();
       const belowThreshold = await api.created(tAgent.key, noteBody('after one report'));
-      expect(belowThreshold.decision.outcome).toBe('allow');
+      expect(belowThreshold.decision.outcome, JSON.stringify(belowThreshold.decision.reasons)).toBe('allow');
 
       await reportNote();
       const escalated = await api.created(tAgent.key, noteBody('after two reports'));
       expect(escalated.status).toBe('pending_review');
-      expect(escalated.decision.outcome).toBe('review');
+      expect(escalated.decision.outcome, JSON.stringify(escalated.decision.reasons)).toBe('review');
       expect(reasonCodes(escalated)).toEqual(['user_reports']);
 
       const otherTool = await api.created(tAgent.key, refundBody(100));
-      expect(otherTool.decision.outcome).toBe('allow');
+      expect(otherTool.decision.outcome, JSON.stringify(otherTool.decision.reasons)).toBe('allow');
       const otherTenant = await api.created(neighbour.key, noteBody('elsewhere'));
-      expect(otherTenant.decision.outcome).toBe('allow');
+      expect(otherTenant.decision.outcome, JSON.stringify(otherTenant.decision.reasons)).toBe('allow');
 
       const reset = await api.post(tAdmin.key, '/v1/reports/reset', { tool: 'notes.create' });
       expect(reset.statusCode).toBe(200);
@@ -137,7 +137,7 @@ describe('reports: POST /v1/actions/{id}/reports and the user_reports escalation
       expect(Number.isNaN(Date.parse(reset.json().reset_at))).toBe(false);
 
       const afterReset = await api.created(tAgent.key, noteBody('after reset'));
-      expect(afterReset.decision.outcome).toBe('allow');
+      expect(afterReset.decision.outcome, JSON.stringify(afterReset.decision.reasons)).toBe('allow');
       expect(afterReset.status).toBe('queued');
 
       // Reports after the reset count again from zero.

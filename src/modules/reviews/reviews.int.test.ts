@@ -38,7 +38,7 @@ describe('reviews: decisions that need a human, and the reviewer API', () => {
     it('when files.delete is proposed, then it always awaits review with reason destructive_tool', async () => {
       const action = await api.created(agent.key, deleteBody('/reports/q3.pdf'));
       expect(action.status).toBe('pending_review');
-      expect(action.decision.outcome).toBe('review');
+      expect(action.decision.outcome, JSON.stringify(action.decision.reasons)).toBe('review');
       expect(reasonCodes(action)).toEqual(['destructive_tool']);
     });
 
@@ -67,7 +67,7 @@ describe('reviews: decisions that need a human, and the reviewer API', () => {
       expect(reasonCodes(above)).toEqual(['high_amount']);
       const at = await api.created(agent.key, refundBody(5000));
       expect(at.status).toBe('queued');
-      expect(at.decision.outcome).toBe('allow');
+      expect(at.decision.outcome, JSON.stringify(at.decision.reasons)).toBe('allow');
     });
   });
 

@@ -73,7 +73,7 @@ describe('createModerationStage', () => {
       proposal({ arguments: { to: 'bob@example.com', subject: 'Hi', body: threat } }),
     );
 
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.reasons).toHaveLength(1);
     expect(result.reasons[0]?.code).toBe('moderation_flagged');
     expect(result.reasons[0]?.message).toMatch(/harassment\/threatening/);
@@ -87,7 +87,7 @@ describe('createModerationStage', () => {
     const result = await stage.evaluate(
       proposal({ context: { user_prompt: 'write him that I know where he lives and I am coming for him' } }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
   });
 
   it('when the service is unavailable, then it fails closed to review with moderation_unavailable', async () => {
@@ -95,7 +95,7 @@ describe('createModerationStage', () => {
 
     const result = await stage.evaluate(proposal());
 
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.reasons).toEqual([
       {
         code: 'moderation_unavailable',
@@ -108,7 +108,7 @@ describe('createModerationStage', () => {
   it('when the client fails in an unexpected way, then it still fails closed to review without leaking the error', async () => {
     const stage = createModerationStage({ client: fakeClient('bug').client });
     const result = await stage.evaluate(proposal());
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.reasons[0]?.code).toBe('moderation_unavailable');
     expect(result.reasons[0]?.message).not.toContain('undefined');
   });
@@ -128,14 +128,14 @@ describe('createModerationStage', () => {
       }),
     );
 
-    expect(result.outcome).toBe('allow');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('allow');
     expect(seen.join('\n')).not.toContain('worthless');
   });
 
   it('when the backend flags the text without naming a category, then it still denies', async () => {
     const stage = createModerationStage({ client: { moderate: async () => flaggedResult([], true) } });
     const result = await stage.evaluate(proposal());
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.reasons[0]?.message).toBe('Moderation flagged the user prompt or arguments.');
   });
 
@@ -143,7 +143,7 @@ describe('createModerationStage', () => {
     const { client, seen } = fakeClient('unavailable');
     const stage = createModerationStage({ client });
     const result = await stage.evaluate(proposal({ arguments: { path: '   ' }, context: {} }));
-    expect(result.outcome).toBe('allow');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('allow');
     expect(seen).toEqual([]);
   });
 
@@ -158,7 +158,7 @@ describe('createModerationStage', () => {
 
     expect(seen.length).toBeGreaterThan(3);
     expect(seen.every((chunk) => chunk.length <= 1_000)).toBe(true);
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
   });
 });
 

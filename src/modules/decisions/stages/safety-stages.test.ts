@@ -56,7 +56,7 @@ describe('createInjectionStage', () => {
         context: { source_documents: [{ source: 'mail', content: `Hi. ${ATTACK}` }] },
       }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.risk).toBe(SAFETY_RISK.deny);
     expect(result.reasons[0]).toMatchObject({
       code: 'prompt_injection',
@@ -70,7 +70,7 @@ describe('createInjectionStage', () => {
       stage,
       input({ context: { source_documents: [{ source: 'web', content: ATTACK }] } }),
     );
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.risk).toBe(SAFETY_RISK.review);
   });
 
@@ -79,7 +79,7 @@ describe('createInjectionStage', () => {
       stage,
       input({ tool: 'files.delete', arguments: { path: '/tmp/x', meta: { reason: ATTACK } } }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.reasons[0]!.evidence).toMatch(/^arguments\.meta\.reason\[\d+:\d+\]$/);
   });
 
@@ -92,7 +92,7 @@ describe('createInjectionStage', () => {
         context: { user_prompt: ATTACK },
       }),
     );
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.reasons[0]!.evidence).toMatch(/^context\.user_prompt\[/);
   });
 
@@ -105,7 +105,7 @@ describe('createInjectionStage', () => {
         context: { model_rationale: ATTACK },
       }),
     );
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
   });
 
   it('when a document only holds hidden characters, then it asks for review, not deny', async () => {
@@ -117,7 +117,7 @@ describe('createInjectionStage', () => {
         context: { source_documents: [{ source: 'mail', content: 'Price\u202e 1000' }] },
       }),
     );
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.reasons[0]!.message).toContain('Invisible characters (bidi control: U+202E)');
   });
 
@@ -134,7 +134,7 @@ describe('createInjectionStage', () => {
     let nested: unknown = 'leaf';
     for (let i = 0; i < 40; i++) nested = { next: nested };
     const result = await run(stage, input({ arguments: { title: 't', body: 'b', nested } }));
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.reasons.at(-1)!.evidence).toBe('arguments');
   });
 
@@ -151,7 +151,7 @@ describe('createInjectionStage', () => {
       createInjectionStage({ tools: strict }),
       input({ context: { source_documents: [{ source: 'web', content: ATTACK }] } }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
   });
 });
 
@@ -204,7 +204,7 @@ describe('createInjectionStage: intent, encoding and whose words', () => {
         context: { user_prompt: 'Send Bob the shipment record.' },
       }),
     );
-    expect(result.outcome).toBe('allow');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('allow');
   });
 
   it('when a document tells the assistant to change its answer, in plain words, then it denies a side-effecting tool', async () => {
@@ -224,7 +224,7 @@ describe('createInjectionStage: intent, encoding and whose words', () => {
         },
       }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.reasons[0]!.message).toMatch(/instruction addressed to the assistant/);
   });
 
@@ -239,7 +239,7 @@ describe('createInjectionStage: intent, encoding and whose words', () => {
         context: { user_prompt: 'Save it.' },
       }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.reasons[0]!.message).toMatch(/base64-encoded text in arguments\.body/);
   });
 
@@ -255,7 +255,7 @@ describe('createInjectionStage: intent, encoding and whose words', () => {
         context: { user_prompt: 'Send Bob the report.' },
       }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
   });
 
   it('when the user prompt asks a plain question, then the instruction check leaves it alone', async () => {
@@ -310,7 +310,7 @@ describe('createProvenanceStage', () => {
         },
       }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.risk).toBe(SAFETY_RISK.deny);
     expect(result.reasons[0]!.message).toContain('also contain a prompt-injection attempt');
   });
@@ -327,7 +327,7 @@ describe('createProvenanceStage', () => {
         },
       }),
     );
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.reasons[0]!.message).toMatch(/The path in arguments\.path comes from source document 0/);
   });
 
@@ -358,7 +358,7 @@ describe('createProvenanceStage', () => {
         },
       }),
     );
-    expect(result.outcome).toBe('allow');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('allow');
   });
 
   it("when the recipient's domain is the tenant's own, then a domain mention alone is not traced", async () => {
@@ -373,7 +373,7 @@ describe('createProvenanceStage', () => {
         },
       }),
     );
-    expect(result.outcome).toBe('allow');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('allow');
   });
 });
 
@@ -388,7 +388,7 @@ describe('createSecretStage', () => {
         arguments: { to: 'bob@acme.test', subject: 'CI', body: `Token: ${GITHUB}` },
       }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
     expect(result.risk).toBe(SAFETY_RISK.deny);
     expect(result.reasons).toEqual([
       {
@@ -407,7 +407,7 @@ describe('createSecretStage', () => {
       stage,
       input({ tool: 'http.fetch', arguments: { url: `https://docs.acme.test/?q=${encoded}` } }),
     );
-    expect(result.outcome).toBe('deny');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('deny');
   });
 
   it('when the tool is not outbound, then secrets in its arguments are not its business', async () => {
@@ -415,7 +415,7 @@ describe('createSecretStage', () => {
       stage,
       input({ tool: 'notes.create', arguments: { title: 'CI', body: GITHUB } }),
     );
-    expect(result.outcome).toBe('allow');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('allow');
   });
 
   it('when an outbound tool has arguments too deep to check, then it asks for review', async () => {
@@ -425,7 +425,7 @@ describe('createSecretStage', () => {
       stage,
       input({ tool: 'email.send', arguments: { to: 'bob@acme.test', nested } }),
     );
-    expect(result.outcome).toBe('review');
+    expect(result.outcome, JSON.stringify(result.reasons)).toBe('review');
     expect(result.reasons[0]).toMatchObject({ code: 'secret_detected', evidence: 'arguments' });
   });
 
