@@ -38,6 +38,8 @@ import { actionDetailsRoutes } from './modules/action-details/action-details.rou
 import type { ActionDetailsService } from './modules/action-details/action-details.service.ts';
 import { consoleRoutes } from './modules/console/console.routes.ts';
 import { runbooksRoutes } from './modules/runbooks/runbooks.routes.ts';
+import { alertsRoutes } from './modules/alerts/alerts.routes.ts';
+import type { AlertInboxService } from './modules/alerts/alerts.service.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -63,6 +65,8 @@ export interface AppDeps {
   tracer?: Tracer;
   // Enables POST /v1/operator/keys (AIRLOCK_OPERATOR_TOKEN); unset, the route does not exist.
   operator?: { auth: Pick<AuthService, 'createKey'>; token: string };
+  // The alert inbox; the Alertmanager webhook exists only with its token (ALERT_WEBHOOK_TOKEN).
+  alerts: { inbox: AlertInboxService; webhookToken: string | undefined };
   // One deadline per request (src/platform/request-deadline.ts).
   deadlines?: { scope: DeadlineScope; ms: number };
 }
@@ -136,6 +140,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(actionDetailsRoutes, { details: deps.console.details, guard: deps.guard });
   await app.register(consoleRoutes);
   await app.register(runbooksRoutes);
+  await app.register(alertsRoutes, { ...deps.alerts, guard: deps.guard });
   if (deps.operator) await app.register(operatorRoutes, deps.operator);
 
   return app;

@@ -99,6 +99,7 @@ export function buildContainer(config: Config, options: ContainerOptions = {}) {
     reviews: api.reviews,
     reports: api.reports,
     flagsService: api.flagsService,
+    alertInbox: api.alertInbox,
     dlq: execution.dlq,
     execution: execution.execution,
     createApi: (options: { exposeApi?: boolean } = {}) => api.createApi({ ...options, console: consoleApi }),

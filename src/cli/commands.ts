@@ -2,6 +2,7 @@ import type { Container } from '../container.ts';
 import { isValidFlagName } from '../platform/flags/flag-provider.ts';
 import { findTenantBySlug } from '../modules/tenants/tenants.repository.ts';
 import { CliUsageError, parseArgs, type ParsedArgs } from './cli-args.ts';
+import { alertsCommands } from './alerts-command.ts';
 import { ok, required, type Command } from './command.ts';
 import { drillCommands } from './drill-commands.ts';
 
@@ -152,7 +153,7 @@ const commands: Record<string, Command> = {
       return ok(result, `${result.job_id}: ${result.detail}`);
     },
   },
-
+  ...alertsCommands,
   ...drillCommands,
 };
 

@@ -3,6 +3,7 @@ import type { Config } from '../platform/config.ts';
 import { withSpan } from '../platform/traced.ts';
 import { createActionCache } from '../modules/actions/action-cache.ts';
 import { createActionsService } from '../modules/actions/actions.service.ts';
+import { createAlertInboxService } from '../modules/alerts/alerts.service.ts';
 import { createAuditService } from '../modules/audit/audit.service.ts';
 import { createRoleGuard } from '../modules/auth/auth.guard.ts';
 import { createAuthService } from '../modules/auth/auth.service.ts';
@@ -142,6 +143,7 @@ export function buildApiServices(deps: {
     ...counts.reports,
   });
   const flagsService = createFlagsService({ flags, pool, logger });
+  const alertInbox = createAlertInboxService({ pool, runbookBaseUrl: config.alerts.runbookBaseUrl });
   const observeRequest = observeRequests(config, metrics);
 
   function createApi(options: { exposeApi?: boolean; console: ConsoleApi }) {
@@ -167,6 +169,7 @@ export function buildApiServices(deps: {
       tracer: telemetry.enabled ? tracer : undefined,
       deadlines: { scope: infra.deadlines, ms: config.http.requestDeadlineMs },
       operator: config.operatorToken ? { auth, token: config.operatorToken } : undefined,
+      alerts: { inbox: alertInbox, webhookToken: config.alerts.webhookToken },
     });
   }
 
@@ -178,6 +181,7 @@ export function buildApiServices(deps: {
     reviews,
     reports,
     flagsService,
+    alertInbox,
     notifyOutbox,
     admission,
     createApi,

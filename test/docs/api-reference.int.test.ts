@@ -34,7 +34,10 @@ const isApiRoute = ({ method, url }: { method: string; url: string }) =>
 const asDocumented = (url: string) => url.replace(/:([A-Za-z_]+)/g, '{$1}');
 
 describe('docs/api.md', () => {
-  const { stack } = useTestStack({ moderation: false, env: { AIRLOCK_OPERATOR_TOKEN: 'o'.repeat(32) } });
+  const { stack } = useTestStack({
+    moderation: false,
+    env: { AIRLOCK_OPERATOR_TOKEN: 'o'.repeat(32), ALERT_WEBHOOK_TOKEN: 'w'.repeat(32) },
+  });
 
   it('reads the route tree', () => {
     expect(routesOf('├── /v1/a (GET, HEAD)\n│   └── /:id (POST)\n└── /b (GET)')).toEqual([

@@ -8,6 +8,7 @@ import { AppError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { AlertSource, FiringAlert } from '../drills/drill-types.ts';
 import { readEvaluation } from './evaluated-alerts.repository.ts';
+import { runbookUrl } from './runbook-url.ts';
 import { LocalAlertEvaluation } from './local-alert-evaluation.ts';
 import { loadRuleFiles, scaleRuleDurations, SHIPPED_RULES_DIR } from './rules/rule-files.ts';
 
@@ -29,13 +30,6 @@ export interface AlertSourceDeps {
 
 function unavailable(message: string, cause?: unknown): AppError {
   return new AppError('dependency_unavailable', 503, message, { cause });
-}
-
-/** A relative runbook_url (runbooks/<Alert>.md) is made absolute when a base URL is known. */
-export function runbookUrl(annotation: string | undefined, base: string | undefined): string | null {
-  if (!annotation) return null;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(annotation) || !base) return annotation;
-  return new URL(annotation, base.endsWith('/') ? base : `${base}/`).toString();
 }
 
 function toFiringAlert(
