@@ -2,6 +2,7 @@ import { buildApp } from '../app.ts';
 import type { Config } from '../platform/config.ts';
 import { withSpan } from '../platform/traced.ts';
 import { createActionCache } from '../modules/actions/action-cache.ts';
+import { redactValue } from '../modules/safety/redaction.ts';
 import { createActionsService } from '../modules/actions/actions.service.ts';
 import { createAlertInboxService } from '../modules/alerts/alerts.service.ts';
 import { createAuditService } from '../modules/audit/audit.service.ts';
@@ -113,6 +114,9 @@ export function buildApiServices(deps: {
       ),
     traceContext: telemetry.injectContext,
     observeDecision: observeDecisions(metrics, toolNames),
+    // The same masking as tool results (src/wiring/execution.ts), for agent keys' reads.
+    redactArguments: (args, policy) =>
+      redactValue(args, { tenantEmailDomains: policy.email_allowed_domains }) as Record<string, unknown>,
   });
   // chaos.pool-exhaustion: the bad build's leak sits on the tenant's action reads.
   const leak = createClientLeak({

@@ -57,7 +57,10 @@ export const Action = Type.Object(
     id: Type.String({ format: 'uuid' }),
     object: Type.Literal('action'),
     tool: Type.String(),
-    arguments: JsonObject,
+    arguments: Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        "As proposed, for reviewer and admin keys. For agent keys, masked as `result` is: secrets, card numbers, phone numbers and e-mail addresses outside the tenant's email_allowed_domains.",
+    }),
     user_id: Type.String(),
     status: ActionStatusSchema,
     decision: Type.Object({

@@ -71,8 +71,30 @@ export function createActionsService(deps: {
   traceContext?: () => Record<string, string> | null;
   // Wakes the relay after a commit that wrote to the outbox.
   notifyOutbox?: () => void;
+  // Masks what an agent key may not read back in arguments (see `present`).
+  redactArguments?: (args: Record<string, unknown>, policy: TenantPolicy) => Record<string, unknown>;
 }) {
   const { pool } = deps;
+
+  // Who reads an action decides how much of its arguments they see. An agent key is any
+  // assistant of the tenant, not only the proposer, so it gets the arguments redacted as
+  // results are (secrets, card numbers, phone numbers, addresses outside the tenant's own
+  // domains). Reviewers and admins see them as proposed: they judge them (the recipient of
+  // an e-mail under review is the decision itself) and audit them. The stored row and the
+  // read cache keep them whole; redaction is applied on the way out.
+  async function present<T extends { arguments: Record<string, unknown> }>(
+    principal: Principal,
+    views: T[],
+  ): Promise<T[]> {
+    const redact = deps.redactArguments;
+    if (!redact || principal.role !== 'agent' || views.length === 0) return views;
+    const policy = await deps.policies.get(principal.tenantId);
+    return views.map((view) => ({ ...view, arguments: redact(view.arguments, policy) }));
+  }
+  const presentOne = async <T extends { arguments: Record<string, unknown> }>(
+    principal: Principal,
+    view: T,
+  ) => (await present(principal, [view]))[0]!;
 
   // After every committed change: refresh the read cache (a no-op if a newer version is
   // already there). Cache failures are swallowed inside the cache.
@@ -132,7 +154,7 @@ export function createActionsService(deps: {
       case 'replay': {
         const existing = await findAction(pool, tenantId, claim.actionId);
         if (!existing) throw new NotFoundError('action');
-        return { action: toActionView(existing), replayed: true };
+        return { action: await presentOne(principal, toActionView(existing)), replayed: true };
       }
       case 'claimed':
         break;
@@ -196,7 +218,7 @@ export function createActionsService(deps: {
       if (status === 'queued') deps.notifyOutbox?.();
       deps.observeDecision?.(toolName, decision);
       await onChange(action);
-      return { action: toActionView(action), replayed: false };
+      return { action: await presentOne(principal, toActionView(action)), replayed: false };
     } catch (err) {
       const release = () => releaseIdempotencyKey(pool, { tenantId, key: idempotencyKey, token });
       await (deps.outsideDeadline ? deps.outsideDeadline(release) : release()).catch(() => undefined);
@@ -207,11 +229,11 @@ export function createActionsService(deps: {
   async function get(principal: Principal, id: string): Promise<ActionView> {
     if (!isUuid(id)) throw new NotFoundError('action');
     const cached = await deps.cache.get(principal.tenantId, id);
-    if (cached) return cached;
+    if (cached) return presentOne(principal, cached);
     const action = await findAction(pool, principal.tenantId, id);
     if (!action) throw new NotFoundError('action');
     await onChange(action);
-    return toActionView(action);
+    return presentOne(principal, toActionView(action));
   }
 
   async function list(
@@ -220,9 +242,10 @@ export function createActionsService(deps: {
   ): Promise<Page<ActionView>> {
     const after = query.cursor ? decodeKeysetCursor(query.cursor) : undefined;
     const rows = await listActions(pool, principal.tenantId, query, { after, limit: query.limit + 1 });
-    return takePage(rows, query.limit, toActionView, (row) =>
+    const page = takePage(rows, query.limit, toActionView, (row) =>
       encodeKeysetCursor({ micros: row.cursorMicros, id: row.id }),
     );
+    return { ...page, items: await present(principal, page.items) };
   }
 
   return { propose, get, list, onChange };
