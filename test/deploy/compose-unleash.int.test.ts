@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -131,7 +131,7 @@ describe('the compose Unleash, seed and roles, wired as compose resolves them', 
   itWithTool(
     'docker-compose',
     Boolean(dockerCompose),
-    "when deploy/compose/seed.sh runs twice with the seed service's environment, then it writes one ops admin key for Alertmanager and keeps it",
+    "when deploy/compose/seed.sh runs with the seed service's environment, then it writes Alertmanager's webhook token, keeps it, and rewrites it when it changes",
     async () => {
       const db = await createTestDatabase();
       const dir = mkdtempSync(path.join(tmpdir(), 'airlock-seed-'));
@@ -145,36 +145,36 @@ describe('the compose Unleash, seed and roles, wired as compose resolves them', 
           UNLEASH_API_TOKEN: seedEnv.UNLEASH_API_TOKEN!,
           UNLEASH_ADMIN_TOKEN: seedEnv.UNLEASH_ADMIN_TOKEN!,
           UNLEASH_ENVIRONMENT: seedEnv.UNLEASH_ENVIRONMENT!,
+          ALERT_WEBHOOK_TOKEN: seedEnv.ALERT_WEBHOOK_TOKEN!,
           ALERT_TOKEN_FILE: tokenFile,
         };
-        const runSeed = () =>
+        const runSeed = (extra: Record<string, string> = {}) =>
           spawnSync('sh', ['deploy/compose/seed.sh'], {
             cwd: repoPath(),
-            env,
+            env: { ...env, ...extra },
             encoding: 'utf8',
             timeout: 90_000,
           });
         const first = runSeed();
         expect(first.status, `${first.stdout}\n${first.stderr}`).toBe(0);
-        const key = readFileSync(tokenFile, 'utf8');
-        expect(key.length).toBeGreaterThan(20);
+        // The api's token, as compose gives it to the api service.
+        expect(readFileSync(tokenFile, 'utf8')).toBe(resolved.services.api!.environment.ALERT_WEBHOOK_TOKEN);
         expect(statSync(tokenFile).mode & 0o777).toBe(0o644);
 
         const second = runSeed();
         expect(second.status, `${second.stdout}\n${second.stderr}`).toBe(0);
-        expect(second.stdout).toContain('keeping the Alertmanager key');
-        expect(readFileSync(tokenFile, 'utf8')).toBe(key);
+        expect(second.stdout).toContain('keeping the Alertmanager token');
 
+        const rotated = runSeed({ ALERT_WEBHOOK_TOKEN: 'rotated-token-0123456789abcdef' });
+        expect(rotated.status, `${rotated.stdout}\n${rotated.stderr}`).toBe(0);
+        expect(readFileSync(tokenFile, 'utf8')).toBe('rotated-token-0123456789abcdef');
+
+        // No tenant key is involved any more.
         const client = new pg.Client({ connectionString: db.url });
         await client.connect();
         try {
-          const { rows } = await client.query<{ slug: string; role: string }>(
-            `SELECT t.slug, k.role FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = $1`,
-            [createHash('sha256').update(key, 'utf8').digest()],
-          );
-          expect(rows).toEqual([{ slug: 'ops', role: 'admin' }]);
-          const { rows: all } = await client.query('SELECT 1 FROM api_keys');
-          expect(all).toHaveLength(1);
+          const { rows } = await client.query('SELECT 1 FROM api_keys');
+          expect(rows).toHaveLength(0);
         } finally {
           await client.end();
         }
