@@ -26,19 +26,17 @@ const PRINCIPAL_TTL_MS = 5_000;
 
 export function createAuthService(deps: { pool: Pool; knownTools: () => readonly string[] }) {
   const { pool } = deps;
+  // Unknown keys are cached too (as null), so a flood of bad keys costs no queries.
   const principals = createTtlCache<string, Principal | null>({
     ttlMs: PRINCIPAL_TTL_MS,
     maxEntries: 10_000,
+    load: (keyHashHex) => findPrincipalByKeyHash(pool, Buffer.from(keyHashHex, 'hex')),
   });
 
   async function authenticate(authorization: string | undefined): Promise<Principal> {
     const match = authorization ? /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(authorization) : null;
     if (!match || !looksLikeApiKey(match[1]!)) throw new UnauthorizedError();
-    const keyHash = hashApiKey(match[1]!);
-    // Unknown keys are cached too (as null), so a flood of bad keys costs no queries.
-    const principal = await principals.get(keyHash.toString('hex'), () =>
-      findPrincipalByKeyHash(pool, keyHash),
-    );
+    const principal = await principals.get(hashApiKey(match[1]!).toString('hex'));
     if (!principal) throw new UnauthorizedError();
     return principal;
   }

@@ -10,13 +10,14 @@ import { DEFAULT_POLICY, findPolicy, upsertPolicy } from './policy.repository.ts
 const POLICY_TTL_MS = 2_000;
 
 export function createPolicyService(deps: { pool: Pool }) {
-  const cache = createTtlCache<string, TenantPolicy>({ ttlMs: POLICY_TTL_MS, maxEntries: 10_000 });
+  const cache = createTtlCache<string, TenantPolicy>({
+    ttlMs: POLICY_TTL_MS,
+    maxEntries: 10_000,
+    load: async (tenantId) => ({ ...DEFAULT_POLICY, ...(await findPolicy(deps.pool, tenantId)) }),
+  });
 
   async function get(tenantId: string): Promise<TenantPolicy> {
-    return cache.get(tenantId, async () => ({
-      ...DEFAULT_POLICY,
-      ...(await findPolicy(deps.pool, tenantId)),
-    }));
+    return cache.get(tenantId);
   }
 
   async function put(
