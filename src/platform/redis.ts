@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
 
@@ -55,4 +56,18 @@ export function createRedis(
 export function untilDown(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') return Promise.resolve();
   return new Promise((resolve) => redis.once('close', () => resolve()));
+}
+
+// A Lua script kept in its own .lua file, registered with ioredis's defineCommand: the first
+// call on a connection sends the script (EVAL) and later ones only its SHA1 (EVALSHA), with a
+// fallback to EVAL should Redis have dropped it (NOSCRIPT after a restart or SCRIPT FLUSH).
+export function defineScript<Result>(
+  redis: Redis,
+  script: { name: string; file: string; keys: number },
+): (...keysThenArgs: Array<string | number>) => Promise<Result> {
+  redis.defineCommand(script.name, { lua: readFileSync(script.file, 'utf8'), numberOfKeys: script.keys });
+  const command = (redis as unknown as Record<string, (...args: Array<string | number>) => Promise<Result>>)[
+    script.name
+  ]!;
+  return (...keysThenArgs) => command.apply(redis, keysThenArgs);
 }

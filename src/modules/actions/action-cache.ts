@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from '../../platform/redis.ts';
+import { defineScript, type Redis } from '../../platform/redis.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { ActionView } from './action-types.ts';
-
-const SET_IF_NEWER = readFileSync(path.join(import.meta.dirname, 'cache-set-if-newer.lua'), 'utf8');
 
 export type CacheResult = 'hit' | 'miss' | 'error' | 'bypass';
 
@@ -36,6 +33,11 @@ export function createActionCache(deps: {
   const ttlMs = deps.ttlSeconds * 1000;
   let dirty = false;
   let flushing: Promise<void> | undefined;
+  const setIfNewer = defineScript<unknown>(deps.redis, {
+    name: 'airlockCacheSetIfNewer',
+    file: path.join(import.meta.dirname, 'cache-set-if-newer.lua'),
+    keys: 1,
+  });
 
   async function flush(): Promise<void> {
     let cursor = '0';
@@ -87,14 +89,7 @@ export function createActionCache(deps: {
     async put(tenantId, view, version) {
       if (bypass()) return;
       try {
-        await deps.redis.eval(
-          SET_IF_NEWER,
-          1,
-          keyOf(tenantId, view.id),
-          version,
-          JSON.stringify(view),
-          ttlMs,
-        );
+        await setIfNewer(keyOf(tenantId, view.id), version, JSON.stringify(view), ttlMs);
       } catch (err) {
         dirty = true;
         deps.logger.debug(

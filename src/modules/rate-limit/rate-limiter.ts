@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TooManyRequestsError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { Redis } from '../../platform/redis.ts';
-
-const GCRA = readFileSync(path.join(import.meta.dirname, 'gcra.lua'), 'utf8');
+import { defineScript, type Redis } from '../../platform/redis.ts';
 
 export interface RateLimiter {
   // Throws 429 rate_limited with Retry-After when the caller is over its limit.
@@ -25,19 +22,18 @@ export function createRateLimiter(deps: {
   // Logged when the limiter starts failing open and when it recovers, not per request: an
   // outage would otherwise write a line for every proposal. The rest is counted.
   let unavailable = false;
+  const gcra = defineScript<[number, number]>(deps.redis, {
+    name: 'airlockGcra',
+    file: path.join(import.meta.dirname, 'gcra.lua'),
+    keys: 1,
+  });
   return {
     async consume(tenantId, userId, perMinute) {
       // Hash the user id: it is the caller's free text, and keys should not carry it.
       const user = createHash('sha256').update(userId).digest('base64url').slice(0, 22);
       let result: [number, number];
       try {
-        result = (await deps.redis.eval(
-          GCRA,
-          1,
-          `${deps.prefix}:rl:${tenantId}:${user}`,
-          perMinute,
-          60_000,
-        )) as [number, number];
+        result = await gcra(`${deps.prefix}:rl:${tenantId}:${user}`, perMinute, 60_000);
       } catch (err) {
         deps.onUnavailable?.();
         if (!unavailable) {
