@@ -21,9 +21,11 @@ export function buildModerationBackend(deps: {
   config: Config;
   obs: Observability;
   flags: Pick<FlagProvider, 'isEnabled'>;
+  // The trained model's manifest; the shipped one unless a test points elsewhere.
+  modelFile?: URL;
 }): ModerationBackend {
   const { config, obs, flags } = deps;
-  const model = config.openAiApiKey ? null : loadModerationModel();
+  const model = config.openAiApiKey ? null : loadModerationModel(deps.modelFile);
   let backend: ModerationBackend | undefined;
   return {
     moderate: (text, budgetMs) =>
