@@ -86,7 +86,7 @@ export async function rejectUncheckedText(request: FastifyRequest): Promise<void
   const problem =
     rawQueryProblem(request.url) ??
     findTextProblem(request.query, 'query') ??
-    findTextProblem(request.params, 'path') ??
+    findTextProblem(request.params, 'params') ??
     headerProblem(request.headers);
   if (problem) throw invalidText(problem);
 }
