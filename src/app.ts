@@ -37,6 +37,8 @@ import type { OpsService } from './modules/ops/ops.service.ts';
 import { actionDetailsRoutes } from './modules/action-details/action-details.routes.ts';
 import type { ActionDetailsService } from './modules/action-details/action-details.service.ts';
 import { consoleRoutes } from './modules/console/console.routes.ts';
+import { drillsRoutes } from './modules/drills/drills.routes.ts';
+import type { DrillViewService } from './modules/drills/drill-view.ts';
 import { runbooksRoutes } from './modules/runbooks/runbooks.routes.ts';
 import { alertsRoutes } from './modules/alerts/alerts.routes.ts';
 import type { AlertInboxService } from './modules/alerts/alerts.service.ts';
@@ -53,7 +55,7 @@ export interface AppDeps {
   reviews: ReviewsService;
   reports: ReportsService;
   // The console and the API it uses beyond the contract's endpoints.
-  console: { ops: OpsService; details: ActionDetailsService };
+  console: { ops: OpsService; details: ActionDetailsService; drills: DrillViewService };
   readiness: readonly ReadinessCheck[];
   isDraining: () => boolean;
   metrics: { contentType: string; text(): Promise<string> };
@@ -138,6 +140,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(authRoutes, { guard: deps.guard });
   await app.register(opsRoutes, { ops: deps.console.ops, guard: deps.guard });
   await app.register(actionDetailsRoutes, { details: deps.console.details, guard: deps.guard });
+  await app.register(drillsRoutes, { drills: deps.console.drills, guard: deps.guard });
   await app.register(consoleRoutes);
   await app.register(runbooksRoutes);
   await app.register(alertsRoutes, { ...deps.alerts, guard: deps.guard });

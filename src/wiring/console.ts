@@ -5,6 +5,9 @@ import type { FlagsService } from '../modules/flags/flags.service.ts';
 import type { ModerationClient } from '../modules/moderation/moderation-client.ts';
 import { createOpsService } from '../modules/ops/ops.service.ts';
 import { createActionDetailsService } from '../modules/action-details/action-details.service.ts';
+import { runbookUrl } from '../modules/alerts/alert-source.ts';
+import { createDrillView } from '../modules/drills/drill-view.ts';
+import { SCENARIOS } from '../modules/drills/scenarios/index.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { ToolCatalogue } from './tools.ts';
 
@@ -33,6 +36,11 @@ export function buildConsoleApi(deps: {
     details: createActionDetailsService({
       pool: infra.pool,
       traceUrlTemplate: deps.config.telemetry.traceUiUrl,
+    }),
+    drills: createDrillView({
+      pool: infra.pool,
+      scenarios: SCENARIOS,
+      runbookUrl: (runbook) => runbookUrl(runbook, deps.config.alerts.runbookBaseUrl) ?? runbook,
     }),
   };
 }

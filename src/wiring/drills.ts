@@ -1,28 +1,14 @@
 import type { Container } from '../container.ts';
-import { AppError } from '../platform/errors.ts';
-import type { AlertSource } from '../modules/drills/drill-types.ts';
+import { createAlertSource, runbookUrl } from '../modules/alerts/alert-source.ts';
 import { SCENARIOS } from '../modules/drills/scenarios/index.ts';
 import { createDrillsService, type RunnerControl } from '../modules/drills/drills.service.ts';
 
-export type RunnableAlertSource = AlertSource & { start(options: { signal: AbortSignal }): Promise<void> };
-
-// Until an alert source is wired in, status and check say plainly that nothing evaluates
-// the alerts, rather than reporting "nothing is firing".
-function unavailableAlertSource(): RunnableAlertSource {
-  return {
-    kind: 'local',
-    alerts: () =>
-      Promise.reject(
-        new AppError('dependency_unavailable', 503, 'No alert evaluation is wired into this build.'),
-      ),
-    start: () => Promise.resolve(),
-  };
-}
-
-// The drill tool on top of a container: the CLI's commands and the drill runner use it.
+// The drill tool on top of a container: the CLI's commands and the drill runner use it. The
+// alert source is Prometheus when PROMETHEUS_URL is set, otherwise the local evaluation the
+// runner runs (docs/adr/0022-local-alert-evaluation.md).
 export function buildDrills(container: Container, options: { runner?: RunnerControl } = {}) {
   const { config } = container;
-  const alertSource = unavailableAlertSource();
+  const alertSource = createAlertSource({ config, pool: container.pool, logger: container.logger });
   const drills = createDrillsService({
     pool: container.pool,
     redis: container.redis,
@@ -37,7 +23,7 @@ export function buildDrills(container: Container, options: { runner?: RunnerCont
     pollIntervalMs: config.drill.pollIntervalMs,
     trafficPerSecond: config.drill.trafficPerSecond,
     postmortemDir: config.drill.postmortemDir,
-    runbookUrl: (runbook) => runbook,
+    runbookUrl: (runbook) => runbookUrl(runbook, config.alerts.runbookBaseUrl) ?? runbook,
     logger: container.logger,
   });
   return { drills, alertSource };
