@@ -76,8 +76,8 @@ export function startDrillTraffic(deps: {
     for (let n = 0; !deps.signal.aborted; n++) {
       if (inFlight.size >= MAX_IN_FLIGHT) stats.skipped++;
       else {
-        // Two proposals for every read: both are on the availability SLI's routes.
-        const call = n % 3 === 2 && lastActionId ? read(lastActionId) : propose(n);
+        // Four proposals for every read: both are on the availability SLI's routes.
+        const call = n % 5 === 4 && lastActionId ? read(lastActionId) : propose(n);
         const tracked = call.finally(() => inFlight.delete(tracked));
         inFlight.add(tracked);
       }

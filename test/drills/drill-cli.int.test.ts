@@ -1,0 +1,278 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuthService } from '../../src/modules/auth/auth.service.ts';
+import { startChildService, type ChildService } from '../helpers/child-service.ts';
+import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
+import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
+
+// The drill tool end to end, as a learner uses it: a real `node src/main.ts all`, the CLI as
+// separate processes, the drill runner detached from them, and the shipped rules evaluated
+// locally over the service's /metrics. ALERT_RULE_TIME_SCALE=120 turns the rules' [5m] into
+// 2.5 s, [1h] into 30 s and [6h] into 3 min, so the fast burns fire and resolve in minutes.
+
+const LISTENING = /^(?!.*"component":"moderation").*Server listening at (http:\/\/127\.0\.0\.1:\d+)/m;
+const ALERT = 'AirlockAvailabilityBudgetBurnFast';
+
+interface DrillJson {
+  id: string;
+  scenario: string;
+  state: string;
+  runner: { pid: number | null; alive: boolean | null };
+}
+interface StatusJson {
+  drill: DrillJson;
+  alerts: Array<{ name: string; state: string; runbook_url: string | null }>;
+  alerts_error: string | null;
+  detected: boolean;
+}
+interface CheckJson {
+  passed: boolean;
+  checks: Array<{ name: string; passed: boolean; detail: string }>;
+  score: Record<string, number | null> | null;
+  postmortem: string | null;
+}
+
+describe('cli drill with db-slow-queries against a running service', { timeout: 300_000 }, () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let service: ChildService;
+  let pool: pg.Pool;
+  let baseUrl: string;
+  let adminKey: string;
+  let cliEnv: Record<string, string>;
+  const postmortemDir = mkdtempSync(path.join(tmpdir(), 'airlock-drills-'));
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // A port known in advance, so the service's runbook links can name it.
+    const port = await freePort();
+    const env = testEnv(db.url, {
+      LOG_LEVEL: 'info',
+      PORT: String(port),
+      MODERATION_TIMEOUT_MS: '2000',
+      ALERT_RUNBOOK_BASE_URL: `http://127.0.0.1:${port}`,
+    });
+    service = startChildService('all', env);
+    baseUrl = LISTENING.exec(await service.waitForLog(LISTENING, 60_000))![1]!;
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    adminKey = (
+      await createAuthService({ pool, knownTools: () => [] }).createKey({ tenant: 'ops', role: 'admin' })
+    ).key;
+    cliEnv = {
+      ...env,
+      LOG_LEVEL: 'warn',
+      DRILL_TARGET_URL: baseUrl,
+      DRILL_TRAFFIC_RPS: '4',
+      DRILL_POLL_INTERVAL_MS: '500',
+      DRILL_POSTMORTEM_DIR: postmortemDir,
+      ALERT_SCRAPE_TARGETS: `airlock-api=${baseUrl}/metrics`,
+      ALERT_SCRAPE_INTERVAL_MS: '1000',
+      ALERT_SCRAPE_TIMEOUT_MS: '1000',
+      ALERT_EVAL_INTERVAL_MS: '1000',
+      ALERT_RULE_TIME_SCALE: '120',
+    };
+  }, 90_000);
+
+  afterAll(async () => {
+    // Whatever a failed test left running.
+    if (cliEnv) await cli('drill', 'stop');
+    await pool?.end();
+    service?.kill('SIGTERM');
+    await service?.exited;
+    await db?.drop();
+    rmSync(postmortemDir, { recursive: true, force: true });
+  }, 60_000);
+
+  const cli = (...args: string[]): Promise<CliRun> => runCli([...args, '--json'], cliEnv);
+  const json = <T>(run: CliRun): T => singleJsonDocument(run) as T;
+
+  async function currentDrill(): Promise<{ drill: Record<string, unknown> | null }> {
+    const response = await fetch(`${baseUrl}/v1/drills/current`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { drill: Record<string, unknown> | null };
+  }
+
+  async function rogueBackends(): Promise<number> {
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'airlock-backfill-%'",
+    );
+    return rows[0]!.n;
+  }
+
+  const runnerAlive = (pid: number): boolean => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('drill-runner');
+    } catch {
+      return false;
+    }
+  };
+
+  let firstDrill: DrillJson;
+
+  it('when a drill starts, then a second is refused, the alert fires and shows in status with its runbook, and check fails before mitigation', async () => {
+    const listed = json<{ scenarios: Array<{ name: string; alert: string; fire_within_s: number }> }>(
+      await cli('drill', 'list'),
+    );
+    expect(listed.scenarios.find((s) => s.name === 'db-slow-queries')).toMatchObject({ alert: ALERT });
+
+    const started = await cli('drill', 'start', 'db-slow-queries');
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    firstDrill = json<{ drill: DrillJson }>(started).drill;
+    expect(firstDrill).toMatchObject({ scenario: 'db-slow-queries', state: 'running' });
+    expect(firstDrill.runner.alive).toBe(true);
+
+    const second = await cli('drill', 'start', 'db-slow-queries');
+    expect(second.code).toBe(1);
+    expect(json<{ error: { code: string } }>(second).error.code).toBe('drill_running');
+
+    const current = await currentDrill();
+    expect(current.drill).toMatchObject({
+      id: firstDrill.id,
+      scenario: 'db-slow-queries',
+      expected_alert: ALERT,
+    });
+    expect(String(current.drill!.runbook_url)).toBe(`${baseUrl}/runbooks/${ALERT}.md`);
+
+    // The pager: status until the expected alert fires.
+    const paged = await waitFor(
+      async () => {
+        const status = json<StatusJson>(await cli('drill', 'status'));
+        return status.alerts.some((a) => a.name === ALERT && a.state === 'firing') ? status : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1_000, what: `${ALERT} to fire` },
+    );
+    expect(paged.detected).toBe(true);
+    expect(paged.alerts.find((a) => a.name === ALERT)!.runbook_url).toBe(`${baseUrl}/runbooks/${ALERT}.md`);
+
+    const check = await cli('drill', 'check');
+    expect(check.code).toBe(1);
+    const failed = json<CheckJson>(check);
+    expect(failed.passed).toBe(false);
+    expect(failed.checks.find((c) => c.name === 'blocker gone')?.passed).toBe(false);
+    expect(failed.checks.find((c) => c.name === 'write path unblocked')?.passed).toBe(false);
+  });
+
+  it('when the blocker is terminated as the runbook says, then check passes with a score and the postmortem draft holds the timeline', async () => {
+    // The runbook's query: whoever blocks a waiting backend. Traffic keeps proposals waiting
+    // on the lock, so one is there to be found within a moment.
+    await waitFor(
+      async () => {
+        const { rowCount } = await pool.query(
+          `SELECT pg_terminate_backend(blocker)
+             FROM (SELECT DISTINCT unnest(pg_blocking_pids(pid)) AS blocker FROM pg_stat_activity
+                    WHERE datname = current_database()) blockers`,
+        );
+        return (rowCount ?? 0) > 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'a blocking backend to terminate' },
+    );
+    expect(await rogueBackends()).toBe(0);
+
+    let last: CheckJson | undefined;
+    const passed = await waitFor(
+      async () => {
+        last = json<CheckJson>(await cli('drill', 'check'));
+        return last.passed ? last : undefined;
+      },
+      { timeoutMs: 200_000, intervalMs: 2_000, what: 'drill check to pass' },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last check: ${JSON.stringify(last?.checks)}`);
+    });
+    expect(passed.score).toMatchObject({ wrong_actions: 0 });
+    for (const key of ['time_to_fire_s', 'time_to_detect_s', 'time_to_mitigate_s', 'time_to_recover_s'])
+      expect(passed.score![key], key).toEqual(expect.any(Number));
+    expect(passed.score!.time_to_mitigate_s!).toBeLessThanOrEqual(passed.score!.time_to_recover_s!);
+
+    expect(passed.postmortem).toBe(
+      path.join(postmortemDir, `${new Date().toISOString().slice(0, 10)}-db-slow-queries.md`),
+    );
+    const draft = readFileSync(passed.postmortem!, 'utf8');
+    for (const heading of [
+      '## Impact',
+      '## Timeline',
+      '## Detection',
+      '## Mitigation',
+      '### Facts',
+      '### Hypotheses',
+      '## Action items',
+    ])
+      expect(draft).toContain(heading);
+    for (const kind of [
+      'fault.injected',
+      'alert.firing',
+      'detected',
+      'mitigation.blocker_terminated',
+      'check.passed',
+    ])
+      expect(draft).toContain(`\`${kind}\``);
+    expect(draft).toContain(firstDrill.id);
+
+    const current = await currentDrill();
+    expect(current.drill).toMatchObject({ state: 'passed', check: { passed: true } });
+  });
+
+  it('when the drill is stopped, then no fault, runner, flag or key of it is left', async () => {
+    const stopped = await cli('drill', 'stop');
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(0);
+    expect(json<{ drill: DrillJson }>(stopped).drill.state).toBe('stopped');
+    await expectCleanState(firstDrill);
+    const status = await cli('drill', 'status');
+    expect(json<{ error: { code: string } }>(status).error.code).toBe('no_drill');
+  });
+
+  it('when the runner is SIGKILLed mid-drill, then check does not pass without the mitigation and stop still restores a clean state', async () => {
+    const started = await cli('drill', 'start', 'db-slow-queries');
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    const drill = json<{ drill: DrillJson }>(started).drill;
+    expect(await rogueBackends()).toBe(1);
+    // A chaos flag someone left on: stop turns every one off.
+    expect((await cli('flags', 'set', 'chaos.moderation-slow', 'on')).code).toBe(0);
+
+    process.kill(drill.runner.pid!, 'SIGKILL');
+    await waitFor(async () => !runnerAlive(drill.runner.pid!), { what: 'the runner to die' });
+    // Its connection went with it, and so did the lock: the fault is gone, not mitigated.
+    await waitFor(async () => (await rogueBackends()) === 0, { what: 'the rogue backend to go' });
+
+    const status = json<StatusJson>(await cli('drill', 'status'));
+    expect(status.drill.runner.alive).toBe(false);
+    const check = json<CheckJson>(await cli('drill', 'check'));
+    expect(check.passed).toBe(false);
+    expect(check.checks.find((c) => c.name === 'blocker terminated by an operator')?.passed).toBe(false);
+
+    const stopped = await cli('drill', 'stop');
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(0);
+    const result = json<{
+      runner_killed: boolean;
+      flags_turned_off: string[];
+      score: { time_to_recover_s: number | null };
+    }>(stopped);
+    expect(result.runner_killed).toBe(false);
+    expect(result.flags_turned_off).toEqual(['chaos.moderation-slow']);
+    expect(result.score.time_to_recover_s).toBeNull();
+    await expectCleanState(drill);
+    const secondDraft = path.join(
+      postmortemDir,
+      `${new Date().toISOString().slice(0, 10)}-db-slow-queries-2.md`,
+    );
+    expect(existsSync(secondDraft)).toBe(true);
+    expect(readFileSync(secondDraft, 'utf8')).toContain('`drill.stopped`');
+  });
+
+  async function expectCleanState(drill: DrillJson): Promise<void> {
+    expect(await currentDrill()).toEqual({ drill: null });
+    expect(await rogueBackends()).toBe(0);
+    expect(runnerAlive(drill.runner.pid!)).toBe(false);
+    const { rows } = await pool.query<{ state: string; live_keys: number; chaos_on: number }>(
+      `SELECT d.state,
+              (SELECT count(*)::int FROM api_keys k WHERE k.tenant_id = d.tenant_id AND k.revoked_at IS NULL) AS live_keys,
+              (SELECT count(*)::int FROM flags f WHERE f.name LIKE 'chaos.%' AND f.enabled) AS chaos_on
+         FROM drills d WHERE d.id = $1`,
+      [drill.id],
+    );
+    expect(rows[0]).toEqual({ state: 'stopped', live_keys: 0, chaos_on: 0 });
+  }
+});
