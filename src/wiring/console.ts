@@ -5,7 +5,7 @@ import type { FlagsService } from '../modules/flags/flags.service.ts';
 import type { ModerationClient } from '../modules/moderation/moderation-client.ts';
 import { createOpsService } from '../modules/ops/ops.service.ts';
 import { createActionDetailsService } from '../modules/action-details/action-details.service.ts';
-import { runbookUrl } from '../modules/alerts/alert-source.ts';
+import { runbookUrl } from '../modules/alerts/runbook-url.ts';
 import { createDrillView } from '../modules/drills/drill-view.ts';
 import { SCENARIOS } from '../modules/drills/scenarios/index.ts';
 import type { Infrastructure } from './infrastructure.ts';

@@ -1,5 +1,6 @@
 import type { Container } from '../container.ts';
-import { createAlertSource, runbookUrl } from '../modules/alerts/alert-source.ts';
+import { createAlertSource } from '../modules/alerts/alert-source.ts';
+import { runbookUrl } from '../modules/alerts/runbook-url.ts';
 import { SCENARIOS } from '../modules/drills/scenarios/index.ts';
 import { createDrillsService, type RunnerControl } from '../modules/drills/drills.service.ts';
 
