@@ -250,6 +250,25 @@ describe('operator CLI', { timeout: 90_000 }, () => {
       expect(run.stderr).toMatch(/^error: .*role/);
     });
 
+    // Arguments cannot carry NUL (the OS ends them there); invalid UTF-8 arrives as U+FFFD and
+    // a lone surrogate is sent as one. Each command's own pattern refuses them (ADR 0027).
+    it('when arguments carry replacement characters, surrogates or combining marks, then each command refuses in one line and writes nothing', async () => {
+      const before = (await container.pool.query('SELECT id FROM tenants')).rowCount;
+      for (const args of [
+        ['keys', 'create', '--tenant', 'a\ufffd', '--role', 'agent'],
+        ['keys', 'create', '--tenant', 'acme', '--role', 'agent', '--tools', 'notes.create,\ud800'],
+        ['flags', 'set', 'kill-switch.\ufffd', 'on'],
+        ['audit', 'verify', '--tenant', 'x\u0301'],
+        ['dlq', 'replay', '\ud800\ufffd'],
+      ]) {
+        const run = await cli(...args);
+        expect(run.code, args.join(' ')).not.toBe(0);
+        expect(run.stderr, args.join(' ')).toMatch(/^error: /);
+        expect(run.stderr, args.join(' ')).not.toMatch(/\n\s+at /);
+      }
+      expect((await container.pool.query('SELECT id FROM tenants')).rowCount).toBe(before);
+    });
+
     it('when --tenant is missing, then it is a usage error with exit code 2', async () => {
       const { run, doc } = await json<ErrorDocument>('keys', 'create', '--role', 'agent', '--json');
       expect(run.code).toBe(2);
