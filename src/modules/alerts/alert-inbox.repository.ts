@@ -65,6 +65,20 @@ export async function upsertNotifications(
   );
 }
 
+/**
+ * Resolves what a source left firing, as Alertmanager resolves an alert whose sender stopped
+ * refreshing it: used when a local evaluation starts or stops, since no one else will.
+ */
+export async function resolveOpenNotifications(db: Queryable, source: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE alert_notifications
+        SET status = 'resolved', ends_at = now(), updated_at = now()
+      WHERE source = $1 AND status = 'firing'`,
+    [source],
+  );
+  return rowCount ?? 0;
+}
+
 export async function pruneResolvedNotifications(db: Queryable): Promise<void> {
   await db.query(
     `DELETE FROM alert_notifications

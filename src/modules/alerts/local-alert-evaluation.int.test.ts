@@ -126,6 +126,18 @@ describe('local alert evaluation of the shipped rules over a real /metrics', () 
     expect(resolved.map((n) => n.name)).toContain('AirlockTargetDown');
   });
 
+  it('when the evaluation stops while an alert fires, then its inbox row is resolved, as Alertmanager would once refreshes stop', async () => {
+    hung = true;
+    for (let i = 0; i < 9; i++) await step();
+    const firing = await listNotifications(stack.container.pool, { status: 'firing', limit: 10 });
+    expect(firing.map((n) => n.name)).toContain('AirlockTargetDown');
+    const stopped = new AbortController();
+    stopped.abort();
+    await evaluation.run({ signal: stopped.signal });
+    expect(await listNotifications(stack.container.pool, { status: 'firing', limit: 10 })).toEqual([]);
+    hung = false;
+  });
+
   it('when no evaluation has run for three intervals, then reading the alerts fails as a dependency outage', async () => {
     clock += 4 * STEP_MS + 10_000;
     await expect(source().alerts()).rejects.toMatchObject({ code: 'dependency_unavailable', status: 503 });

@@ -6,7 +6,11 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withTransaction, type Pool } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { upsertNotifications, type AlertNotification } from './alert-inbox.repository.ts';
+import {
+  resolveOpenNotifications,
+  upsertNotifications,
+  type AlertNotification,
+} from './alert-inbox.repository.ts';
 import { saveEvaluation, type EvaluatedAlert, type TargetHealth } from './evaluated-alerts.repository.ts';
 import { parseExposition } from './promql/exposition.ts';
 import { parsePromql, PromqlError } from './promql/promql-ast.ts';
@@ -199,6 +203,8 @@ export class LocalAlertEvaluation {
   /**
    * Scrapes and evaluates on their intervals until the signal aborts, then resolves once the
    * tick in progress has finished. A failing tick is logged and retried on the next one.
+   * What this source left firing in the inbox (a crashed runner's alerts, or this one's when
+   * it stops) is resolved at both ends: nobody else would ever resolve it.
    */
   async run({ signal }: { signal: AbortSignal }): Promise<void> {
     const pause = (ms: number) => sleep(ms, undefined, { signal }).catch(() => undefined);
@@ -215,6 +221,7 @@ export class LocalAlertEvaluation {
         await pause(intervalMs);
       }
     };
+    await this.resolveAbandoned('a previous evaluation');
     // The first evaluation follows the first scrape, so it already sees samples.
     await this.scrape();
     await Promise.all([
@@ -223,5 +230,18 @@ export class LocalAlertEvaluation {
       ),
       every(this.options.evaluationIntervalMs, 'evaluation', () => this.evaluate()),
     ]);
+    await this.resolveAbandoned('this evaluation, which stopped');
+  }
+
+  private async resolveAbandoned(whose: string): Promise<void> {
+    try {
+      const resolved = await resolveOpenNotifications(this.options.pool, 'local');
+      if (resolved) this.options.logger.info({ resolved }, `resolved the alerts ${whose} left firing`);
+    } catch (err) {
+      this.options.logger.warn(
+        { err: { message: (err as Error).message } },
+        'could not resolve abandoned alerts',
+      );
+    }
   }
 }
