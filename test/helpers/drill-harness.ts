@@ -162,8 +162,9 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
     const alertConfig = testConfig(stack.databaseUrl, {
       PORT: String(port),
       ALERT_SCRAPE_TARGETS: `airlock-api=${targetUrl}/metrics`,
-      ALERT_SCRAPE_INTERVAL_MS: '1000',
-      ALERT_SCRAPE_TIMEOUT_MS: '1000',
+      ALERT_SCRAPE_INTERVAL_MS: '2000',
+      // Above the service's 1 s collector timeout: a saturated pool makes /metrics that slow.
+      ALERT_SCRAPE_TIMEOUT_MS: '2000',
       ALERT_EVAL_INTERVAL_MS: '1000',
       ALERT_RULE_TIME_SCALE: String(RULE_TIME_SCALE),
     });

@@ -48,7 +48,7 @@ export function createDependencyThrottle(deps: {
 // chaos.pool-exhaustion: a bad build opens a transaction on the tenant's action reads and
 // never finishes it, so the client never goes back to the pool: the session sits "idle in
 // transaction" in pg_stat_activity until Postgres ends it (idle_in_transaction_session_timeout,
-// pg_terminate_backend) or the process exits. At most one leak per intervalMs, so the pool
+// pg_terminate_backend) or the process exits. At most one leak per intervalMs (500 ms), so the pool
 // drains over seconds, as a real leak does, rather than at once.
 export const LEAKED_QUERY = 'SELECT count(*) FROM actions WHERE tenant_id = $1';
 
@@ -59,16 +59,16 @@ export function createClientLeak(deps: {
   intervalMs?: number;
   now?: () => number;
 }) {
-  const intervalMs = deps.intervalMs ?? 1_000;
+  const intervalMs = deps.intervalMs ?? 500;
   const now = deps.now ?? Date.now;
   let last = Number.NEGATIVE_INFINITY;
 
   return async (tenantId: string): Promise<void> => {
     if (!deps.active(tenantId) || now() - last < intervalMs) return;
-    // Nothing idle and no room to open more: the pool is exhausted already.
-    if (deps.pool.idleCount === 0 && deps.pool.totalCount >= (deps.pool.options.max ?? 10)) return;
     last = now();
     let client: PoolClient;
+    // Like any caller, the leaking code waits for a client when the pool is full, and takes
+    // the next one freed: a leak keeps a pool full, it does not stop at full.
     try {
       client = await deps.pool.connect();
     } catch {

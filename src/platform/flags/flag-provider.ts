@@ -77,7 +77,7 @@ export const CHAOS_FLAGS: Readonly<Record<string, string>> = {
     "tools' downstream dependency throttles: it refuses an action's calls for 250 ms after its first call",
   // src/modules/actions/actions-faults.ts
   'chaos.pool-exhaustion':
-    'a bad build leaks one Postgres client, idle in transaction, per action-list read (at most one a second)',
+    'a bad build leaks one Postgres client, idle in transaction, per action read (at most two a second)',
 };
 
 export const isChaosFlag = (name: string): boolean => Object.hasOwn(CHAOS_FLAGS, name);

@@ -9,10 +9,10 @@ import {
 } from './scenario-support.ts';
 
 // A bad build leaks Postgres clients: on the drill tenant's action reads it opens a
-// transaction and never finishes it (chaos.pool-exhaustion, at most one a second). Each
+// transaction and never finishes it (chaos.pool-exhaustion, at most two a second). Each
 // leaked client sits "idle in transaction" until Postgres ends it after the pool's
 // idle_in_transaction_session_timeout (2 x DB_STATEMENT_TIMEOUT_MS, 10 s by default), so the
-// leak holds about ten clients at once: all of DB_POOL_MAX=10. Requests then queue for a
+// leak holds up to twenty clients at once: more than DB_POOL_MAX=10. Requests then queue for a
 // client, time out, and answer 5xx. The bad build stays until a rollback ships; the
 // on-call mitigation is headroom: raise DB_POOL_MAX above what the leak holds and restart,
 // ending the leaked sessions (pg_terminate_backend) to get the pool back at once.
