@@ -359,10 +359,17 @@ describe.skipIf(!hasChromium)('console in a real browser', { timeout: 180_000 },
 
   it('when a drill is running, then the drills page shows its scenario, timeline and runbook, and the check once it has run', async () => {
     const t = await stack.tenant('c-drill');
-    expect(await http.call(t.admin, 'GET', '/v1/drills/current')).toEqual({ status: 200, body: { drill: null } });
+    expect(await http.call(t.admin, 'GET', '/v1/drills/current')).toEqual({
+      status: 200,
+      body: { drill: null },
+    });
     // The drill tool drives the running service over HTTP, as a learner's would.
     const cli = (...args: string[]) =>
-      runCli([...args, '--json'], { ...stack.env, DRILL_TARGET_URL: stack.baseUrl });
+      runCli([...args, '--json'], {
+        ...stack.env,
+        DRILL_TARGET_URL: stack.baseUrl,
+        DRILL_POSTMORTEM_DIR: path.join(OUTPUT_DIR, 'drills'),
+      });
     const started = await cli('drill', 'start', 'moderation-outage');
     expect(started.code, started.stderr + started.stdout).toBe(0);
     try {
