@@ -11,7 +11,9 @@ import {
   type Outcome,
   type TenantPolicy,
 } from '../src/modules/decisions/decision-types.ts';
-import { classifyAddress, parseHostLiteral } from '../src/modules/safety/ip-policy.ts';
+import { isIP } from 'node:net';
+import { classifyAddress } from '../src/modules/safety/ip-policy.ts';
+import { hostOf } from '../src/platform/http/safe-fetch.ts';
 import { createInjectionStage } from '../src/modules/decisions/stages/injection-stage.ts';
 import { createProvenanceStage } from '../src/modules/decisions/stages/provenance-stage.ts';
 import { createSecretStage } from '../src/modules/decisions/stages/secret-stage.ts';
@@ -59,8 +61,9 @@ function fetchDefault(url: string, policy: TenantPolicy): Outcome {
   ) {
     return 'deny';
   }
-  const literal = parseHostLiteral(parsed.hostname);
-  const addresses = literal ? [literal] : (REDTEAM_DNS[parsed.hostname] ?? []);
+  // URL parsing has already folded any IP literal spelling into the canonical address.
+  const host = hostOf(parsed);
+  const addresses = isIP(host) ? [host] : (REDTEAM_DNS[parsed.hostname] ?? []);
   if (addresses.length === 0) return 'deny';
   return addresses.every((address) => classifyAddress(address) === 'public') ? 'allow' : 'deny';
 }
