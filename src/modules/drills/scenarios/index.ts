@@ -1,4 +1,5 @@
 import type { DrillScenario } from '../drill-types.ts';
+import { cacheStampede } from './cache-stampede.ts';
 import { dbSlowQueries } from './db-slow-queries.ts';
 import { moderationOutage } from './moderation-outage.ts';
 import { poisonJob } from './poison-job.ts';
@@ -10,6 +11,7 @@ export const SCENARIOS: readonly DrillScenario[] = [
   dbSlowQueries,
   moderationOutage,
   retryStorm,
+  cacheStampede,
   poisonJob,
   poolExhaustion,
 ];
