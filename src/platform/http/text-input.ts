@@ -28,23 +28,46 @@ export function textProblemOf(value: string): string | null {
 
 // Walks a parsed JSON value iteratively (no recursion to exhaust) and names the first field
 // whose key or string value cannot be stored, whose number is not finite (1e400 parses as
-// Infinity, which JSON cannot carry back), or that nests deeper than MAX_JSON_DEPTH.
+// Infinity, which JSON cannot carry back), or that nests deeper than MAX_JSON_DEPTH. Each
+// step keeps its parent and key, and a field's path is spelled only for the one reported:
+// an object of 40,000 keys costs no 40,000 path strings.
 export function findTextProblem(value: unknown, root: string): TextProblem | null {
-  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: root, depth: 0 }];
+  interface Step {
+    value: unknown;
+    key: string;
+    parent: Step | null;
+    depth: number;
+  }
+  const pathOf = (step: Step, lastKey = step.key): string => {
+    const keys = [lastKey];
+    for (let at = step.parent; at; at = at.parent) keys.push(at.key);
+    return keys.reverse().join('.');
+  };
+  const pending: Step[] = [{ value, key: root, parent: null, depth: 0 }];
   while (pending.length > 0) {
-    const { value: current, path, depth } = pending.pop()!;
+    const step = pending.pop()!;
+    const current = step.value;
     if (typeof current === 'string') {
       const message = textProblemOf(current);
-      if (message) return { field: path, message };
+      if (message) return { field: pathOf(step), message };
     } else if (typeof current === 'number') {
-      if (!Number.isFinite(current)) return { field: path, message: 'is a number too large to represent' };
+      if (!Number.isFinite(current))
+        return { field: pathOf(step), message: 'is a number too large to represent' };
     } else if (current !== null && typeof current === 'object') {
-      if (depth >= MAX_JSON_DEPTH)
-        return { field: path, message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
-      for (const [key, child] of Object.entries(current)) {
+      if (step.depth >= MAX_JSON_DEPTH) {
+        return { field: pathOf(step), message: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+      }
+      for (const key in current) {
         const message = textProblemOf(key);
-        if (message) return { field: `${path}.${printable(key)}`, message: `is a key that ${message}` };
-        pending.push({ value: child, path: `${path}.${key}`, depth: depth + 1 });
+        if (message) {
+          return { field: `${pathOf(step)}.${printable(key)}`, message: `is a key that ${message}` };
+        }
+        pending.push({
+          value: (current as Record<string, unknown>)[key],
+          key,
+          parent: step,
+          depth: step.depth + 1,
+        });
       }
     }
   }
