@@ -96,19 +96,27 @@ function compileRule(raw: RawRule): Rule {
 }
 
 export function compileRuleFile(file: string, text: string): RuleGroup[] {
-  const doc = parseYaml(text) as { groups?: { name: string; rules?: RawRule[] }[] } | null;
+  const doc = parseYaml(text) as {
+    groups?: { name: string; interval?: string; limit?: number; rules?: RawRule[] }[];
+  } | null;
   if (!doc?.groups) throw new RuleFileError(file, 'document', new Error('no groups'));
-  return doc.groups.map((group) => ({
-    name: group.name,
-    file,
-    rules: (group.rules ?? []).map((raw, i) => {
-      try {
-        return compileRule(raw);
-      } catch (err) {
-        throw new RuleFileError(file, `group ${group.name}, rule ${raw.record ?? raw.alert ?? i}`, err);
-      }
-    }),
-  }));
+  return doc.groups.map((group) => {
+    // One evaluation interval for every group, as the shipped files assume; a group of its
+    // own pace or limit would be evaluated differently from Prometheus, so it is refused.
+    if (group.interval !== undefined || group.limit !== undefined)
+      throw new RuleFileError(file, `group ${group.name}`, new Error('interval and limit are not supported'));
+    return {
+      name: group.name,
+      file,
+      rules: (group.rules ?? []).map((raw, i) => {
+        try {
+          return compileRule(raw);
+        } catch (err) {
+          throw new RuleFileError(file, `group ${group.name}, rule ${raw.record ?? raw.alert ?? i}`, err);
+        }
+      }),
+    };
+  });
 }
 
 /** Every *.yml rule file of a directory, in name order (the order Prometheus' glob gives them). */
