@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runnerLogPath } from '../../src/cli/drill-process.ts';
 import { createAuthService } from '../../src/modules/auth/auth.service.ts';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
@@ -35,7 +36,7 @@ interface CheckJson {
   postmortem: string | null;
 }
 
-describe('cli drill with db-slow-queries against a running service', { timeout: 300_000 }, () => {
+describe('cli drill against a running service', { timeout: 300_000 }, () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: ChildService;
   let pool: pg.Pool;
@@ -262,6 +263,48 @@ describe('cli drill with db-slow-queries against a running service', { timeout: 
     expect(readFileSync(secondDraft, 'utf8')).toContain('`drill.stopped`');
   });
 
+  it('when a chaos flag the drill turned on is turned off by hand, then that is one wrong action, not a mitigation', async () => {
+    const started = await cli('drill', 'start', 'moderation-outage');
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    const drill = json<{ drill: DrillJson }>(started).drill;
+    expect((await cli('flags', 'set', 'chaos.moderation-outage', 'off')).code).toBe(0);
+    expect((await cli('flags', 'set', 'chaos.moderation-outage', 'on')).code).toBe(0);
+    expect((await cli('flags', 'set', 'chaos.moderation-outage', 'off')).code).toBe(0);
+    const check = json<CheckJson>(await cli('drill', 'check'));
+    expect(check.passed).toBe(false);
+    const timeline = (await currentDrill()).drill!.timeline as Array<{ kind: string; message: string }>;
+    const wrong = timeline.filter((e) => e.kind === 'wrong_action');
+    expect(wrong).toHaveLength(1);
+    expect(wrong[0]!.message).toMatch(/^chaos\.moderation-outage was turned off/);
+
+    const stopped = json<{ score: { wrong_actions: number } }>(await cli('drill', 'stop'));
+    expect(stopped.score.wrong_actions).toBe(1);
+    await expectCleanState(drill);
+  });
+
+  it('when a drill reaches its maximum duration, then its runner ends it and restores a clean state by itself', async () => {
+    const started = await runCli(['drill', 'start', 'db-slow-queries', '--json'], {
+      ...cliEnv,
+      DRILL_MAX_DURATION_MS: '10000',
+    });
+    expect(started.code, started.stdout + started.stderr).toBe(0);
+    const drill = json<{ drill: DrillJson }>(started).drill;
+    await waitFor(async () => (await currentDrill()).drill === null, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: 'the drill to end by itself',
+    });
+    await waitFor(async () => !runnerAlive(drill.runner.pid!), { what: 'the runner to exit' });
+    expect(await rogueBackends()).toBe(0);
+    const { rows } = await pool.query<{ state: string; kinds: string[] }>(
+      `SELECT d.state, array_agg(e.kind ORDER BY e.id) AS kinds
+         FROM drills d JOIN drill_events e ON e.drill_id = d.id WHERE d.id = $1 GROUP BY d.state`,
+      [drill.id],
+    );
+    expect(rows[0]!.state).toBe('expired');
+    expect(rows[0]!.kinds.at(-1)).toBe('drill.expired');
+  });
+
   async function expectCleanState(drill: DrillJson): Promise<void> {
     expect(await currentDrill()).toEqual({ drill: null });
     expect(await rogueBackends()).toBe(0);
@@ -274,5 +317,6 @@ describe('cli drill with db-slow-queries against a running service', { timeout: 
       [drill.id],
     );
     expect(rows[0]).toEqual({ state: 'stopped', live_keys: 0, chaos_on: 0 });
+    expect(existsSync(runnerLogPath(drill.id))).toBe(true);
   }
 });

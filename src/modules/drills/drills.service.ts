@@ -416,20 +416,30 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       const key = `${String(e.data?.flag)}|${String(e.data?.tenant_id ?? '')}`;
       flagState.set(key, { on: e.data?.on === true, tenantId: (e.data?.tenant_id as string | null) ?? null });
     }
+    const known = new Set(timeline.filter((e) => e.kind === 'wrong_action').map((e) => e.message));
+    // Each flag's wrong action once, however often it was flipped and whoever noticed it (the
+    // scenario or the generic rules below): a flag's name starts its message.
+    const reported = new Set([...known, ...found].map((message) => message.split(' ')[0]!));
     for (const [key, value] of flagState) {
       const name = key.split('|')[0]!;
-      if (value.on && !(await ctx.isFlagOn(name, value.tenantId ?? undefined))) {
+      if (value.on && !reported.has(name) && !(await ctx.isFlagOn(name, value.tenantId ?? undefined))) {
+        reported.add(name);
         found.push(
           `${name} was turned off by hand: the flag injects the fault; the runbook's action is the mitigation.`,
         );
       }
     }
+    // A flip the state above does not show (turned off and on again), once per flag.
     for (const change of await findFlagChanges(pool, ctx.tenant.id, ctx.startedAt)) {
-      if (change.flag.startsWith(CHAOS_PREFIX) && change.actor !== DRILL_ACTOR) {
+      if (
+        change.flag.startsWith(CHAOS_PREFIX) &&
+        change.actor !== DRILL_ACTOR &&
+        !reported.has(change.flag)
+      ) {
+        reported.add(change.flag);
         found.push(`${change.flag} was changed by hand (${change.actor}).`);
       }
     }
-    const known = new Set(timeline.filter((e) => e.kind === 'wrong_action').map((e) => e.message));
     for (const message of new Set(found)) {
       if (!known.has(message)) await ctx.record('wrong_action', message);
     }
