@@ -12,7 +12,7 @@ import { itWithTool, run, toolVersion } from '../../../../test/deploy/deploy-too
 import { parseDuration, parsePromql } from '../promql/promql-ast.ts';
 import { PromqlEvaluator } from '../promql/promql-evaluator.ts';
 import { SeriesStore, type Labels } from '../promql/series-store.ts';
-import { compileRuleFile } from './rule-files.ts';
+import { compileRuleFile, loadRuleFiles } from './rule-files.ts';
 import { RuleEngine, type AlertState } from './rule-engine.ts';
 
 const TESTS_DIR = path.join(
@@ -103,8 +103,19 @@ describe('the local rule evaluation against promtool', () => {
     },
   );
 
-  it('when the shipped rule tests exist, then there is at least one alert expectation to replay', () => {
-    expect(testFiles.length).toBeGreaterThan(0);
+  it('when the shipped rules are listed, then every alert fires in at least one replayed test', async () => {
+    const alerts = (await loadRuleFiles()).flatMap((g) =>
+      g.rules.filter((r) => r.kind === 'alert').map((r) => r.name),
+    );
+    const fired = new Set(
+      testFiles.flatMap((file) =>
+        (parseYaml(readFileSync(path.join(TESTS_DIR, file), 'utf8')) as PromtoolTestFile).tests.flatMap((t) =>
+          (t.alert_rule_test ?? []).filter((a) => (a.exp_alerts ?? []).length > 0).map((a) => a.alertname),
+        ),
+      ),
+    );
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts.filter((name) => !fired.has(name))).toEqual([]);
   });
 
   for (const file of testFiles) {
