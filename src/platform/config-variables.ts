@@ -298,6 +298,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description:
       'where `drill check` and `drill stop` write the postmortem draft (relative to the repository)',
   },
+  {
+    name: 'DRILL_REDIS_CONTROL',
+    default: 'off',
+    description:
+      "`shutdown`: the Redis at `REDIS_URL` is the drill's own and the `redis-outage` drill may stop it (`SHUTDOWN NOSAVE`); `off` refuses that drill",
+  },
 
   // Telemetry
   {

@@ -155,6 +155,9 @@ export interface Config {
     // How often the drill runner beats, polls the alerts and records their transitions.
     readonly pollIntervalMs: number;
     readonly postmortemDir: string;
+    // The Redis at REDIS_URL is the drill's own, so redis-outage may stop it (SHUTDOWN NOSAVE).
+    // Off by default: a shared Redis is never stopped by a drill.
+    readonly redisControl: boolean;
   };
 }
 
@@ -339,6 +342,7 @@ export function loadConfig(env: Env = process.env, overrides: { role?: string } 
       maxDurationMs: int(env, 'DRILL_MAX_DURATION_MS', 30 * 60_000, 10_000, 4 * 3_600_000),
       pollIntervalMs: int(env, 'DRILL_POLL_INTERVAL_MS', 5_000, 100, 60_000),
       postmortemDir: path.resolve(REPO_ROOT, str(env, 'DRILL_POSTMORTEM_DIR', 'docs/drills')),
+      redisControl: oneOf(env, 'DRILL_REDIS_CONTROL', 'off', ['off', 'shutdown'] as const) === 'shutdown',
     },
   };
   if (Boolean(config.unleashUrl) !== Boolean(config.unleashApiToken)) {

@@ -12,6 +12,7 @@ import type {
 } from '../../src/modules/drills/drill-types.ts';
 import { createIdentity, noteBody } from './api-client.ts';
 import { startChildService, type ChildService } from './child-service.ts';
+import { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 import { runCli, singleJsonDocument, type CliRun } from './run-cli.ts';
 import { freePort, startTestStack, testConfig, testEnv, waitFor, type TestStack } from './test-env.ts';
 
@@ -40,6 +41,8 @@ export interface DrillHarness {
   readonly targetUrl: string;
   readonly env: Record<string, string>;
   readonly reviewerKey: string;
+  // The drill's own redis-server, when the options asked for one.
+  readonly redisServer: PrivateRedis;
   timeline(): TimelineEntry[];
   cli(...args: string[]): Promise<CliRun>;
   cliJson<T = unknown>(...args: string[]): Promise<T>;
@@ -58,6 +61,9 @@ export interface DrillHarnessOptions {
   serviceEnv?: Record<string, string>;
   // Background traffic: requests per second, two proposals for every read of a recent action.
   perSecond?: number;
+  // A redis-server of the drill's own for the stack and the service (DRILL_REDIS_CONTROL=shutdown),
+  // for faults that stop Redis; otherwise the shared one under a private key prefix.
+  privateRedis?: boolean;
 }
 
 const MAX_TRAFFIC_REQUESTS = 5_000;
@@ -76,6 +82,7 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
   let evaluation: Promise<void> | undefined;
   let trafficDone: Promise<void> | undefined;
   let redis: Redis | undefined;
+  let redisServer: PrivateRedis | undefined;
   const stats: TrafficStats = { proposed: 0, read: 0, ok: 0, serverErrors: 0, failed: 0 };
 
   const startService = async (extra: Record<string, string> = {}) => {
@@ -104,7 +111,11 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
   };
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    redisServer = options.privateRedis ? await startPrivateRedis() : undefined;
+    const redisEnv: Record<string, string> = redisServer
+      ? { REDIS_URL: redisServer.url, DRILL_REDIS_CONTROL: 'shutdown' }
+      : {};
+    stack = await startTestStack({ env: redisEnv });
     const [port, moderationPort, workerPort] = [await freePort(), await freePort(), await freePort()];
     targetUrl = `http://127.0.0.1:${port}`;
     serviceEnv = testEnv(stack.databaseUrl, {
@@ -116,6 +127,7 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
       LOG_LEVEL: 'warn',
       RECONCILE_INTERVAL_MS: '1000',
       RECONCILE_STRANDED_AFTER_MS: '5000',
+      ...redisEnv,
       ...options.serviceEnv,
     });
     await startService();
@@ -184,6 +196,7 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
     await stopService();
     redis?.disconnect();
     await stack?.close();
+    await redisServer?.stop();
   }, 60_000);
 
   // Open-loop background traffic from the drill tenant, bounded in count and in flight.
@@ -259,6 +272,9 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
     },
     get reviewerKey() {
       return reviewerKey;
+    },
+    get redisServer() {
+      return current(redisServer, 'private Redis');
     },
     timeline: () => [...entries],
     cli: (...args) => runCli(args, serviceEnv),

@@ -4,6 +4,7 @@ import { dbSlowQueries } from './db-slow-queries.ts';
 import { moderationOutage } from './moderation-outage.ts';
 import { poisonJob } from './poison-job.ts';
 import { poolExhaustion } from './pool-exhaustion.ts';
+import { redisOutage } from './redis-outage.ts';
 import { retryStorm } from './retry-storm.ts';
 
 // Every drill `cli drill list` offers, in the order it lists them.
@@ -14,6 +15,7 @@ export const SCENARIOS: readonly DrillScenario[] = [
   cacheStampede,
   poisonJob,
   poolExhaustion,
+  redisOutage,
 ];
 
 export function findScenario(name: string): DrillScenario | undefined {
