@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { CheckResult, DrillContext, DrillScenario } from '../drill-types.ts';
+import type { CheckResult, DrillScenario } from '../drill-types.ts';
 
 // Redis stops. Nothing in Redis is the system of record (ADR 0001): proposals still commit
 // with their outbox rows and reads fall back to Postgres, but nothing is published, so
