@@ -30,6 +30,8 @@ interface Operation {
 // Examples a schema cannot give: a proposal needs a real tool and arguments to get past the
 // tool's validation to the writes, and ids should name rows that exist.
 const EXAMPLE_BODIES: Record<string, unknown> = {
+  // The moderation service's one operation.
+  'POST /v1/moderate': { input: 'please summarise this' },
   'POST /v1/actions': {
     ...noteBody('Fuzz', 'fuzz-user', 'body'),
     context: {
@@ -401,6 +403,37 @@ describe('every route against arbitrary input (property)', () => {
       [...seen.keys()].join('\n'),
     ).toBeGreaterThan(5);
   }, 90_000);
+
+  // The moderation service is built on the same HTTP base; it has no key and writes nothing.
+  // A classification that outruns its budget is 503 moderation_deadline_exceeded by design
+  // (the gateway then sends the proposal to review), so that one 5xx is allowed here.
+  it('when the moderation service gets broken input, then it answers below 500 with a problem, or its deadline 503', async () => {
+    const moderation = stack.container.createModerationApi();
+    await moderation.ready();
+    try {
+      const routes = routesOf(moderation.printRoutes({ commonPrefix: false })).filter(
+        (r) => r.method !== 'HEAD',
+      );
+      expect(routes.map((r) => `${r.method} ${r.path}`)).toContain('POST /v1/moderate');
+      const ops: Operation[] = routes.map((r) => ({ ...r, role: 'admin', query: [], headers: [] }));
+      await fc.assert(
+        fc.asyncProperty(requestPlan, async (plan) => {
+          const op = ops[plan.op % ops.length]!;
+          const response = await moderation.inject(buildRequest(op, plan));
+          const label = `${op.method} ${op.path} -> ${response.statusCode} ${response.body.slice(0, 300)}`;
+          if (response.statusCode >= 500) {
+            expect(response.json().code, label).toBe('moderation_deadline_exceeded');
+          }
+          if (response.statusCode >= 400) {
+            expect(response.headers['content-type'], label).toMatch(/^application\/problem\+json/);
+          }
+        }),
+        { numRuns: Number(process.env.FUZZ_RUNS ?? 150), interruptAfterTimeLimit: 20_000 },
+      );
+    } finally {
+      await moderation.close();
+    }
+  }, 60_000);
 
   async function rowCounts(): Promise<Record<string, number>> {
     const { rows } = await stack.container.pool.query<Record<string, number>>(
