@@ -163,4 +163,31 @@ describe('loadConfig', () => {
       expect(config.port).toBe(8080);
     });
   });
+
+  describe('drills', () => {
+    it('when nothing is set, then a drill drives the API on this machine at its own port', () => {
+      expect(loadConfig({ PORT: '9090' }).drill).toMatchObject({
+        targetUrl: 'http://127.0.0.1:9090',
+        trafficPerSecond: 5,
+        maxDurationMs: 1_800_000,
+      });
+      expect(loadConfig({}).drill.postmortemDir).toMatch(/\/docs\/drills$/);
+    });
+
+    it.each(['http://10.0.0.5:8080', 'http://api.example.com', 'http://0.0.0.0:8080'])(
+      'when DRILL_TARGET_URL is %s, then it is refused: a drill loads and breaks only this machine',
+      (target) => {
+        const error = configErrorOf({ DRILL_TARGET_URL: target });
+        expect(error.variable).toBe('DRILL_TARGET_URL');
+        expect(error.message).toContain('loopback');
+      },
+    );
+
+    it.each(['http://127.0.0.1:8080/', 'http://localhost:3000', 'http://[::1]:8080'])(
+      'when DRILL_TARGET_URL is %s, then it is accepted',
+      (target) => {
+        expect(loadConfig({ DRILL_TARGET_URL: target }).drill.targetUrl).toBe(target.replace(/\/$/, ''));
+      },
+    );
+  });
 });

@@ -20,10 +20,6 @@ export function buildDrills(container: Container, options: { runner?: RunnerCont
     alerts: alertSource,
     scenarios: SCENARIOS,
     runner: options.runner,
-    maxDurationMs: config.drill.maxDurationMs,
-    pollIntervalMs: config.drill.pollIntervalMs,
-    trafficPerSecond: config.drill.trafficPerSecond,
-    postmortemDir: config.drill.postmortemDir,
     runbookUrl: (runbook) => runbookUrl(runbook, config.alerts.runbookBaseUrl) ?? runbook,
     logger: container.logger,
   });

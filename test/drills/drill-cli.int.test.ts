@@ -36,7 +36,7 @@ interface CheckJson {
   postmortem: string | null;
 }
 
-describe('cli drill against a running service', { timeout: 300_000 }, () => {
+describe('cli drill against a running service', { timeout: 400_000 }, () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: ChildService;
   let pool: pg.Pool;
@@ -179,7 +179,7 @@ describe('cli drill against a running service', { timeout: 300_000 }, () => {
         last = json<CheckJson>(await cli('drill', 'check'));
         return last.passed ? last : undefined;
       },
-      { timeoutMs: 200_000, intervalMs: 2_000, what: 'drill check to pass' },
+      { timeoutMs: 300_000, intervalMs: 2_000, what: 'drill check to pass' },
     ).catch((err: Error) => {
       throw new Error(`${err.message}; last check: ${JSON.stringify(last?.checks)}`);
     });

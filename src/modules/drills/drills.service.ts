@@ -53,10 +53,6 @@ export interface DrillsServiceDeps extends DrillContextDeps {
   flagsService: Pick<FlagsService, 'set'>;
   alerts: Pick<AlertSource, 'alerts' | 'kind'>;
   runner?: RunnerControl;
-  maxDurationMs: number;
-  pollIntervalMs: number;
-  trafficPerSecond: number;
-  postmortemDir: string;
   runbookUrl: (runbook: string) => string;
   logger: Logger;
   // How long `drill start` waits for the runner to put the fault in place.
@@ -137,7 +133,7 @@ export function createDrillsService(deps: DrillsServiceDeps) {
   }
 
   function summary(drill: Drill): DrillSummary {
-    const scenario = scenarioOf(drill.scenario);
+    const scenario = deps.scenarios.find((s) => s.name === drill.scenario);
     return {
       id: drill.id,
       scenario: drill.scenario,
@@ -145,8 +141,8 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       started_at: drill.startedAt.toISOString(),
       deadline_at: drill.deadlineAt.toISOString(),
       tenant: drill.tenantSlug,
-      expected_alert: scenario.alert,
-      runbook_url: deps.runbookUrl(scenario.runbook),
+      expected_alert: scenario?.alert ?? '',
+      runbook_url: scenario ? deps.runbookUrl(scenario.runbook) : '',
       runner: {
         pid: drill.runnerPid,
         alive: drill.runnerPid && deps.runner ? deps.runner.isAlive(drill.runnerPid, drill.id) : null,
@@ -179,7 +175,11 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     let drill: Drill;
     try {
       drill = await withTransaction(pool, (tx) =>
-        insertDrill(tx, { scenario: scenario.name, tenantSlug, maxDurationMs: deps.maxDurationMs }),
+        insertDrill(tx, {
+          scenario: scenario.name,
+          tenantSlug,
+          maxDurationMs: deps.config.drill.maxDurationMs,
+        }),
       );
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
@@ -196,11 +196,11 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       await setDrillTenant(pool, drill.id, { id: tenant.id, keys: { agent: agent.key, admin: admin.key } });
       await appendEvent(pool, drill.id, {
         kind: 'drill.started',
-        message: `Drill ${scenario.name} started: tenant ${tenantSlug}, ${deps.trafficPerSecond} requests/s of background traffic against ${deps.config.drill.targetUrl}.`,
+        message: `Drill ${scenario.name} started: tenant ${tenantSlug}, ${deps.config.drill.trafficPerSecond} requests/s of background traffic against ${deps.config.drill.targetUrl}.`,
         data: {
           tenant: tenantSlug,
           target: deps.config.drill.targetUrl,
-          traffic_per_second: deps.trafficPerSecond,
+          traffic_per_second: deps.config.drill.trafficPerSecond,
         },
       });
       deps.runner.spawn(drill.id);
@@ -340,8 +340,10 @@ export function createDrillsService(deps: DrillsServiceDeps) {
         await deps.runner.terminate(drill.runnerPid, drill.id);
         runnerKilled = true;
       }
-      const scenario = scenarioOf(drill.scenario);
-      if (drill.tenantId) {
+      // A drill of a scenario this build no longer has still ends; only its cleanup is lost.
+      const scenario = deps.scenarios.find((s) => s.name === drill.scenario);
+      if (!scenario) cleanupError = `this build has no scenario "${drill.scenario}" to clean up`;
+      else if (drill.tenantId) {
         const ctx = contextOf(drill, AbortSignal.timeout(60_000));
         // Before the flags are turned off below, which would look like a person's doing.
         await recordWrongActions(ctx, scenario).catch((err: unknown) =>
@@ -447,9 +449,12 @@ export function createDrillsService(deps: DrillsServiceDeps) {
   }
 
   // The score and the postmortem draft, from the timeline as it stands.
-  async function concludeDrill(drillId: string): Promise<{ score: DrillScore; postmortem: string | null }> {
+  async function concludeDrill(
+    drillId: string,
+  ): Promise<{ score: DrillScore | null; postmortem: string | null }> {
     const drill = (await findDrill(pool, drillId))!;
-    const scenario = scenarioOf(drill.scenario);
+    const scenario = deps.scenarios.find((s) => s.name === drill.scenario);
+    if (!scenario) return { score: null, postmortem: null };
     const timeline = await listEvents(pool, drillId);
     const score = scoreDrill(timeline, scenario.alert);
     const markdown = renderPostmortem({
@@ -472,10 +477,10 @@ export function createDrillsService(deps: DrillsServiceDeps) {
 
   // <dir>/<date>-<scenario>.md; another drill of the same scenario that day gets -2, -3...
   async function writePostmortem(drill: Drill, markdown: string): Promise<string> {
-    await mkdir(deps.postmortemDir, { recursive: true });
+    await mkdir(deps.config.drill.postmortemDir, { recursive: true });
     const base = `${drill.startedAt.toISOString().slice(0, 10)}-${drill.scenario}`;
     for (let n = 1; n <= 100; n++) {
-      const file = path.join(deps.postmortemDir, `${base}${n === 1 ? '' : `-${n}`}.md`);
+      const file = path.join(deps.config.drill.postmortemDir, `${base}${n === 1 ? '' : `-${n}`}.md`);
       const existing = await readFile(file, 'utf8').catch(() => null);
       if (existing === null || existing.includes(drill.id)) {
         await writeFile(file, markdown);
