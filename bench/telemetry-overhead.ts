@@ -1,10 +1,12 @@
 // Telemetry overhead on the hot path, measured in one run so the machine's noise is shared:
-// the same service is started in turn with telemetry off (no request metrics, no tracing)
-// and on (request metrics plus tracing of every request to a local OTLP/HTTP sink), and
-// POST /v1/actions is loaded for the same time in each. Rounds alternate off/on to spread
-// drift; the figure to read is the ratio of on to off.
+// the same service is started in turn with telemetry off (no request metrics, no tracing),
+// with request metrics and tracing at the default sampler (one new trace in ten) and with
+// every trace sampled, all to a local OTLP/HTTP sink, and POST /v1/actions is loaded for the
+// same time in each. Rounds alternate the order to spread drift; the figures to read are the
+// ratios to off. With --baseline <dir>, a checkout of another commit (its node_modules in
+// place) is measured in the same rounds, e.g. the tracing setup before a change.
 //
-//   node bench/telemetry-overhead.ts [--duration 10] [--connections 20] [--rounds 2]
+//   node bench/telemetry-overhead.ts [--duration 10] [--connections 20] [--rounds 2] [--baseline <dir>]
 //
 // Uses DATABASE_URL / REDIS_URL like the service (a database airlock_bench by default),
 // ports 28180-28182 and a sink on 28183. Load goes to 127.0.0.1 only, bounded in time.
@@ -15,11 +17,12 @@ import autocannon from 'autocannon';
 import { parseArgs } from '../src/cli/cli-args.ts';
 
 const args = parseArgs(process.argv.slice(2), {
-  options: ['duration', 'connections', 'rounds'],
+  options: ['duration', 'connections', 'rounds', 'baseline'],
 }).options;
 const duration = Number(args.duration ?? 10);
 const connections = Number(args.connections ?? 20);
 const rounds = Number(args.rounds ?? 2);
+const baseline = args.baseline;
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/airlock_bench';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/5';
 const PORT = 28180;
@@ -42,17 +45,20 @@ const baseEnv = {
   WORKER_PORT: String(PORT + 2),
   LOG_LEVEL: 'warn',
 };
+const tracing = { AIRLOCK_REQUEST_METRICS: 'on', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}` };
 const modes = {
-  off: { AIRLOCK_REQUEST_METRICS: 'off' },
-  on: { AIRLOCK_REQUEST_METRICS: 'on', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}` },
-  // The usual production setting: every request measured, one trace in ten kept.
-  on_sampled_10: {
-    AIRLOCK_REQUEST_METRICS: 'on',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
-    OTEL_TRACES_SAMPLER_ARG: '0.1',
-  },
-} as const;
-type Mode = keyof typeof modes;
+  off: { env: { AIRLOCK_REQUEST_METRICS: 'off' }, root: '.' },
+  // The production setting: every request measured, one new trace in ten kept.
+  default: { env: tracing, root: '.' },
+  every: { env: { ...tracing, OTEL_TRACES_SAMPLER_ARG: '1' }, root: '.' },
+  ...(baseline
+    ? {
+        baseline_default: { env: tracing, root: baseline },
+        baseline_every: { env: { ...tracing, OTEL_TRACES_SAMPLER_ARG: '1' }, root: baseline },
+      }
+    : {}),
+} as Record<string, { env: Record<string, string>; root: string }>;
+type Mode = string;
 
 const key = (
   JSON.parse(
@@ -69,7 +75,8 @@ const key = (
 
 async function measure(mode: Mode) {
   const service = spawn(process.execPath, ['src/main.ts', 'all'], {
-    env: { ...baseEnv, ...modes[mode] },
+    cwd: modes[mode]!.root,
+    env: { ...baseEnv, ...modes[mode]!.env },
     stdio: 'ignore',
   });
   try {
@@ -118,7 +125,7 @@ async function measure(mode: Mode) {
 
 const results: Array<Awaited<ReturnType<typeof measure>>> = [];
 for (let round = 0; round < rounds; round++) {
-  const order: Mode[] = ['off', 'on', 'on_sampled_10'];
+  const order = Object.keys(modes);
   for (const mode of round % 2 === 0 ? order : [...order].reverse()) {
     const r = await measure(mode);
     results.push(r);
@@ -132,8 +139,7 @@ const mean = (mode: string, field: 'rps' | 'p99') => {
 const ratio = (mode: Mode) => Math.round((mean(mode, 'rps') / mean('off', 'rps')) * 1000) / 1000;
 console.log(
   JSON.stringify({
-    throughput_ratio_on_to_off: ratio('on'),
-    throughput_ratio_sampled_10_to_off: ratio('on_sampled_10'),
+    throughput_ratio_to_off: Object.fromEntries(Object.keys(modes).map((m) => [m, ratio(m)])),
     rps: Object.fromEntries(Object.keys(modes).map((m) => [m, Math.round(mean(m, 'rps'))])),
     p99_ms: Object.fromEntries(Object.keys(modes).map((m) => [m, mean(m, 'p99')])),
     otlp_bytes_received: spansBytes,

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
     serviceName: config.telemetry.serviceName,
     serviceVersion: config.version,
     role: config.role,
+    sampler: config.telemetry.sampler,
     sampleRatio: config.telemetry.sampleRatio,
+    resourceAttributes: config.telemetry.resourceAttributes,
+    propagators: config.telemetry.propagators,
     redact: (value) => redactText(value),
   });
   const logger = createServiceLogger(config, { mixin: telemetry.enabled ? telemetry.logMixin : undefined });

@@ -322,7 +322,24 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: '0.1',
     description: 'share of traces sampled, 0 to 1 (the measured cost is in [BENCHMARKS.md](BENCHMARKS.md))',
   },
+  {
+    name: 'OTEL_TRACES_SAMPLER',
+    default: 'parentbased_traceidratio',
+    description:
+      '`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio` (the ratio is `OTEL_TRACES_SAMPLER_ARG`)',
+  },
   { name: 'OTEL_SERVICE_NAME', default: 'airlock', description: 'service name on spans' },
+  {
+    name: 'OTEL_RESOURCE_ATTRIBUTES',
+    description:
+      'extra resource attributes on every span, `key=value` pairs separated by commas (values percent-encoded)',
+  },
+  {
+    name: 'OTEL_PROPAGATORS',
+    default: 'tracecontext,baggage',
+    description:
+      'trace context formats written into outbox rows and jobs and read back: `tracecontext`, `baggage` or `none`',
+  },
   {
     name: 'AIRLOCK_REQUEST_METRICS',
     default: 'on',

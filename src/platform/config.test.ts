@@ -90,6 +90,28 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('standard OTEL_* variables', () => {
+    it('when none is set, then the sampler keeps a tenth of new traces and both W3C propagators are used', () => {
+      expect(loadConfig({}).telemetry).toMatchObject({
+        sampler: 'parentbased_traceidratio',
+        sampleRatio: 0.1,
+        resourceAttributes: {},
+        propagators: ['tracecontext', 'baggage'],
+      });
+    });
+
+    it('when they are set, then the sampler, the decoded resource attributes and the propagators are taken', () => {
+      const telemetry = loadConfig({
+        OTEL_TRACES_SAMPLER: 'always_on',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=staging, team=a%2Cb%3Dc',
+        OTEL_PROPAGATORS: 'tracecontext',
+      }).telemetry;
+      expect(telemetry.sampler).toBe('always_on');
+      expect(telemetry.resourceAttributes).toEqual({ 'deployment.environment': 'staging', team: 'a,b=c' });
+      expect(telemetry.propagators).toEqual(['tracecontext']);
+    });
+  });
+
   describe('invalid values stop start-up with one line naming the variable', () => {
     const cases: Array<[string, Record<string, string>]> = [
       ['PORT', { PORT: 'abc' }],
@@ -111,6 +133,9 @@ describe('loadConfig', () => {
       ['AIRLOCK_ROLE', { AIRLOCK_ROLE: 'bogus' }],
       ['REDIS_PREFIX', { REDIS_PREFIX: '{airlock}' }],
       ['REDIS_PREFIX', { REDIS_PREFIX: 'air lock*' }],
+      ['OTEL_TRACES_SAMPLER', { OTEL_TRACES_SAMPLER: 'sometimes' }],
+      ['OTEL_RESOURCE_ATTRIBUTES', { OTEL_RESOURCE_ATTRIBUTES: 'team=payments,broken' }],
+      ['OTEL_PROPAGATORS', { OTEL_PROPAGATORS: 'tracecontext,xray' }],
     ];
 
     it.each(cases)('when %s is %j, then a ConfigError names it on one line', (variable, env) => {

@@ -41,7 +41,13 @@ export interface Config {
     readonly enabled: boolean;
     readonly otlpEndpoint: string | undefined;
     readonly serviceName: string;
+    // OTEL_TRACES_SAMPLER and its argument (the ratio, for the traceidratio samplers).
+    readonly sampler: TraceSampler;
     readonly sampleRatio: number;
+    // OTEL_RESOURCE_ATTRIBUTES, decoded: extra attributes on every span's resource.
+    readonly resourceAttributes: Readonly<Record<string, string>>;
+    // OTEL_PROPAGATORS: how trace context is written into and read from carriers.
+    readonly propagators: readonly TracePropagator[];
     // Per-request RED metrics. Only the telemetry-overhead benchmark turns them off, to
     // measure what they cost; the alerts depend on them.
     readonly requestMetrics: boolean;
@@ -450,6 +456,57 @@ function moderationTransport(env: Env, role: Role): ModerationTransport {
   return role === 'all' ? 'in-process' : 'http';
 }
 
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
+export const TRACE_PROPAGATORS = ['tracecontext', 'baggage', 'none'] as const;
+export type TracePropagator = (typeof TRACE_PROPAGATORS)[number];
+
+// key1=value1,key2=value2 with percent-encoded values, as the OpenTelemetry spec writes it.
+function resourceAttributes(env: Env): Record<string, string> {
+  const raw = optional(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  if (!raw) return {};
+  const attributes: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    if (!pair.trim()) continue;
+    const equals = pair.indexOf('=');
+    const key = pair.slice(0, equals).trim();
+    let value: string;
+    try {
+      value = decodeURIComponent(pair.slice(equals + 1).trim());
+    } catch {
+      value = '';
+    }
+    if (equals < 1 || !key || !value) {
+      throw new ConfigError(
+        'OTEL_RESOURCE_ATTRIBUTES',
+        `must be key=value pairs separated by commas, got "${pair}"`,
+      );
+    }
+    attributes[key] = value;
+  }
+  return attributes;
+}
+
+function propagators(env: Env): TracePropagator[] {
+  const names = str(env, 'OTEL_PROPAGATORS', 'tracecontext,baggage')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!(TRACE_PROPAGATORS as readonly string[]).includes(name)) {
+      throw new ConfigError('OTEL_PROPAGATORS', `must list ${TRACE_PROPAGATORS.join(', ')}; got "${name}"`);
+    }
+  }
+  return [...new Set(names)] as TracePropagator[];
+}
+
 function telemetryConfig(env: Env): Config['telemetry'] {
   const endpoint =
     optional(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? optional(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -475,7 +532,11 @@ function telemetryConfig(env: Env): Config['telemetry'] {
     enabled: Boolean(endpoint) && !disabled,
     otlpEndpoint: endpoint,
     serviceName: str(env, 'OTEL_SERVICE_NAME', 'airlock'),
+    // The spec's default is parentbased_always_on; ours keeps a ratio (see sampleRatio).
+    sampler: oneOf(env, 'OTEL_TRACES_SAMPLER', 'parentbased_traceidratio', TRACE_SAMPLERS),
     sampleRatio,
+    resourceAttributes: resourceAttributes(env),
+    propagators: propagators(env),
     requestMetrics: oneOf(env, 'AIRLOCK_REQUEST_METRICS', 'on', ['on', 'off'] as const) === 'on',
     traceUiUrl: traceUiUrl(env),
   };

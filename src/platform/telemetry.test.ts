@@ -341,6 +341,46 @@ describe('createTelemetry', () => {
   });
 });
 
+describe('createTelemetry with the standard OTEL_* settings', () => {
+  it('when OTEL_RESOURCE_ATTRIBUTES are given, then they are on the resource and ours win over them', async () => {
+    const { tracer, exporter } = start({
+      resourceAttributes: { 'deployment.environment': 'staging', 'service.name': 'not-airlock' },
+    });
+    await withSpan(tracer, 'one', {}, async () => undefined);
+    expect(exporter.getFinishedSpans()[0]?.resource.attributes).toMatchObject({
+      'deployment.environment': 'staging',
+      'service.name': 'airlock',
+    });
+  });
+
+  it('when no resource detector runs, then no host, process or OS attributes are exported', async () => {
+    const { tracer, exporter } = start();
+    await withSpan(tracer, 'one', {}, async () => undefined);
+    const keys = Object.keys(exporter.getFinishedSpans()[0]!.resource.attributes);
+    expect(keys.filter((k) => /^(host|process|os)\./.test(k))).toEqual([]);
+  });
+
+  it.each([
+    ['always_off', 1, 0],
+    ['always_on', 0, 20],
+    ['traceidratio', 0, 0],
+    ['parentbased_always_on', 0, 20],
+  ] as const)(
+    'when the sampler is %s (ratio %s), then %s of 20 root spans are kept',
+    async (sampler, ratio, kept) => {
+      const { tracer, exporter } = start({ sampler, sampleRatio: ratio });
+      for (let i = 0; i < 20; i++) await withSpan(tracer, `root-${i}`, {}, async () => undefined);
+      expect(exporter.getFinishedSpans()).toHaveLength(kept);
+    },
+  );
+
+  it('when the propagators are none, then no trace context is written into a carrier', async () => {
+    const { telemetry, tracer } = start({ propagators: ['none'] });
+    const carrier = await withSpan(tracer, 'one', {}, async () => telemetry.injectContext());
+    expect(carrier).toBeNull();
+  });
+});
+
 describe('createTelemetry when disabled', () => {
   const disabled = () =>
     createTelemetry({

@@ -3,26 +3,37 @@ import {
   INVALID_SPAN_CONTEXT,
   context,
   isSpanContextValid,
+  logs,
+  propagation,
   trace,
   type Attributes,
   type AttributeValue,
   type Context,
   type Span,
   type TextMapGetter,
+  type TextMapPropagator,
   type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  CompositePropagator,
+  ExportResultCode,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
-  TracerProvider,
   type ReadableSpan,
+  type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import {
@@ -30,6 +41,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
+import type { TracePropagator, TraceSampler } from './config.ts';
 
 export type Redactor = (value: string) => string;
 
@@ -41,8 +53,15 @@ export interface TelemetryOptions {
   serviceName: string;
   serviceVersion: string;
   role: string;
-  // Share of new traces recorded, 0..1. Traces that arrive with a parent follow its decision.
+  // OTEL_TRACES_SAMPLER (default parentbased_traceidratio) and its ratio, 0..1: the share of
+  // new traces recorded; with a parentbased sampler, traces that arrive with a parent follow
+  // its decision.
+  sampler?: TraceSampler;
   sampleRatio: number;
+  // OTEL_RESOURCE_ATTRIBUTES; ours (service name, version, instance, role) take precedence.
+  resourceAttributes?: Readonly<Record<string, string>>;
+  // OTEL_PROPAGATORS (default tracecontext and baggage).
+  propagators?: readonly TracePropagator[];
   // For tests: spans go to this exporter synchronously, and giving one turns tracing on
   // even when enabled is false.
   exporter?: SpanExporter;
@@ -106,6 +125,13 @@ function disabledTelemetry(): Telemetry {
   };
 }
 
+// The OpenTelemetry Node SDK is the entry point, configured explicitly rather than from the
+// environment: every OTEL_* variable it would read is read by config.ts and passed in, no
+// instrumentation is loaded (the spans are ours, ADR 0006), no resource detector runs (the
+// resource is what is below), and there is no metric reader (Prometheus serves metrics) and
+// no log processor (logs go to stdout). start() registers the tracer provider, the context
+// manager and the propagator as the API's globals; shutdown() releases them, so tests can
+// start one instance after another in a process.
 export function createTelemetry(options: TelemetryOptions): Telemetry {
   if (!options.enabled && !options.exporter) return disabledTelemetry();
   if (!(options.sampleRatio >= 0 && options.sampleRatio <= 1)) {
@@ -113,30 +139,29 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   }
 
   const exporter = guardExporter(options.exporter ?? otlpExporter(options.otlpEndpoint), options);
-  const provider = new TracerProvider({
+  const sdk = new NodeSDK({
+    autoDetectResources: false,
     resource: defaultResource().merge(
       resourceFromAttributes({
+        ...options.resourceAttributes,
         [ATTR_SERVICE_NAME]: options.serviceName,
         [ATTR_SERVICE_VERSION]: options.serviceVersion,
         [ATTR_SERVICE_INSTANCE_ID]: randomUUID(),
         'airlock.role': options.role,
       }),
     ),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
+    sampler: samplerOf(options.sampler ?? 'parentbased_traceidratio', options.sampleRatio),
     spanProcessors: [
       options.exporter ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter }),
     ],
+    contextManager: new AsyncLocalStorageContextManager(),
+    textMapPropagator: propagatorOf(options.propagators ?? ['tracecontext', 'baggage']),
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
   });
-  const tracer = provider.getTracer(TRACER_NAME, options.serviceVersion);
-  const propagator = new W3CTraceContextPropagator();
-
-  // The one global we set. The SDK tracer finds the parent span, and startActiveSpan makes a
-  // span current, only through the API's global context manager; there is no per-tracer
-  // hook. The provider and the propagator stay private and are passed around instead.
-  // If another instance registered first, it keeps the slot and this one must not free it.
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  const ownsContextManager = context.setGlobalContextManager(contextManager);
-  if (!ownsContextManager) contextManager.disable();
+  sdk.start();
+  const tracer = trace.getTracer(TRACER_NAME, options.serviceVersion);
 
   let closing: Promise<void> | undefined;
 
@@ -144,19 +169,22 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     tracer,
     enabled: true,
     shutdown() {
-      closing ??= provider.shutdown().finally(() => {
-        if (ownsContextManager) context.disable();
+      closing ??= sdk.shutdown().finally(() => {
+        trace.disable();
+        context.disable();
+        propagation.disable();
+        logs.disable();
       });
       return closing;
     },
     injectContext() {
       const carrier: TraceCarrier = {};
-      propagator.inject(context.active(), carrier, carrierSetter);
+      propagation.inject(context.active(), carrier, carrierSetter);
       return carrier.traceparent ? carrier : null;
     },
     withExtractedContext(carrier, fn) {
       if (!carrier) return fn();
-      const parent: Context = propagator.extract(context.active(), carrier, carrierGetter);
+      const parent: Context = propagation.extract(context.active(), carrier, carrierGetter);
       return context.with(parent, fn);
     },
     logMixin() {
@@ -166,6 +194,35 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
     },
   };
+}
+
+// The samplers OTEL_TRACES_SAMPLER names, as the spec defines them.
+function samplerOf(name: TraceSampler, ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+function propagatorOf(names: readonly TracePropagator[]): TextMapPropagator {
+  const propagators = names.flatMap((name) =>
+    name === 'tracecontext'
+      ? [new W3CTraceContextPropagator()]
+      : name === 'baggage'
+        ? [new W3CBaggagePropagator()]
+        : [],
+  );
+  return new CompositePropagator({ propagators });
 }
 
 function otlpExporter(endpoint: string | undefined): SpanExporter {

@@ -84,6 +84,7 @@ describe('configuration variables', () => {
       FETCH_ALLOW_PRIVATE_CIDRS: '10.0.0.0/8',
       PROMETHEUS_URL: 'http://127.0.0.1:9090',
       ALERT_WEBHOOK_TOKEN: 'x'.repeat(24),
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=staging',
     };
     const pairs: Record<string, string> = {
       UNLEASH_URL: 'UNLEASH_API_TOKEN',
