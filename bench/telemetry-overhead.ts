@@ -45,7 +45,10 @@ const baseEnv = {
   WORKER_PORT: String(PORT + 2),
   LOG_LEVEL: 'warn',
 };
-const tracing = { AIRLOCK_REQUEST_METRICS: 'on', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}` };
+const tracing = {
+  AIRLOCK_REQUEST_METRICS: 'on',
+  OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${SINK_PORT}`,
+};
 const modes = {
   off: { env: { AIRLOCK_REQUEST_METRICS: 'off' }, root: '.' },
   // The production setting: every request measured, one new trace in ten kept.
