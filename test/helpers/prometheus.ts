@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,6 +31,13 @@ export interface PromAlert {
 export interface PrometheusServer extends ManagedProcess {
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   alerts(): Promise<PromAlert[]>;
+}
+
+// The tests that need these fail with the package to install rather than a spawn error.
+function requireBinary(command: string, debianPackage: string): void {
+  if (spawnSync(command, ['--version'], { stdio: 'ignore' }).error) {
+    throw new Error(`${command} is not on PATH: install the Debian package ${debianPackage} (.ci/run does)`);
+  }
 }
 
 function startProcess(command: string, args: string[], dir: string, url: string, readyPath: string) {
@@ -75,6 +82,7 @@ export async function startPrometheus(options: {
   alertmanagerUrl?: string;
   ruleFiles?: readonly string[];
 }): Promise<PrometheusServer> {
+  requireBinary('prometheus', 'prometheus');
   const dir = mkdtempSync(path.join(tmpdir(), 'airlock-prom-'));
   const config = {
     global: {
@@ -134,6 +142,7 @@ export async function startPrometheus(options: {
 }
 
 export async function startAlertmanager(options: { webhookUrl: string }): Promise<ManagedProcess> {
+  requireBinary('prometheus-alertmanager', 'prometheus-alertmanager');
   const dir = mkdtempSync(path.join(tmpdir(), 'airlock-am-'));
   const config = {
     route: {
