@@ -5,7 +5,8 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RunnerControl } from '../modules/drills/drills.service.ts';
 
-const RUNNER = path.resolve(import.meta.dirname, 'drill-runner.ts');
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const RUNNER = path.join(ROOT, 'src/cli/drill-runner.ts');
 
 export const runnerLogPath = (drillId: string): string => path.join(tmpdir(), `airlock-drill-${drillId}.log`);
 
@@ -37,6 +38,8 @@ export function createRunnerControl(): RunnerControl {
       const log = openSync(runnerLogPath(drillId), 'a');
       try {
         const child = spawn(process.execPath, [...process.execArgv, RUNNER, drillId], {
+          // execArgv may name files relative to the repository (the Node version check).
+          cwd: ROOT,
           detached: true,
           stdio: ['ignore', log, log],
         });

@@ -245,10 +245,14 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       timeline.some((e) => e.kind === 'alert.firing' && e.data?.name === scenario.alert) ||
       alerts.some((a) => a.name === scenario.alert && a.state === 'firing');
     let detected = drill.detectedAt !== null;
-    if (fired && !detected && (await markDetected(pool, drill.id))) {
-      await appendEvent(pool, drill.id, {
-        kind: 'detected',
-        message: `Someone looked (drill status) while ${scenario.alert} had fired.`,
+    if (fired && !detected) {
+      // Two racing looks record one detection.
+      await withTransaction(pool, async (tx) => {
+        if (!(await markDetected(tx, drill.id))) return;
+        await appendEvent(tx, drill.id, {
+          kind: 'detected',
+          message: `Someone looked (drill status) while ${scenario.alert} had fired.`,
+        });
       });
       detected = true;
     }
@@ -306,23 +310,23 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       });
     }
     const passed = checks.every((c) => c.passed);
-    await insertCheck(pool, drill.id, { passed, checks });
-    await appendEvent(pool, drill.id, {
-      kind: passed ? 'check.passed' : 'check.failed',
-      message: passed
-        ? 'drill check passed: every check holds.'
-        : `drill check failed: ${checks
-            .filter((c) => !c.passed)
-            .map((c) => c.name)
-            .join(', ')}.`,
-      data: { checks },
+    await withTransaction(pool, async (tx) => {
+      await insertCheck(tx, drill.id, { passed, checks });
+      await appendEvent(tx, drill.id, {
+        kind: passed ? 'check.passed' : 'check.failed',
+        message: passed
+          ? 'drill check passed: every check holds.'
+          : `drill check failed: ${checks
+              .filter((c) => !c.passed)
+              .map((c) => c.name)
+              .join(', ')}.`,
+        data: { checks },
+      });
+      if (passed) await markPassed(tx, drill.id);
     });
     let score: DrillScore | null = null;
     let postmortem: string | null = null;
-    if (passed) {
-      await markPassed(pool, drill.id);
-      ({ score, postmortem } = await concludeDrill(drill.id));
-    }
+    if (passed) ({ score, postmortem } = await concludeDrill(drill.id));
     return { drill: summary((await findDrill(pool, drill.id))!), passed, checks, score, postmortem };
   }
 
@@ -371,16 +375,19 @@ export function createDrillsService(deps: DrillsServiceDeps) {
         postmortem: null,
       };
 
-    if (drill.tenantId) await revokeTenantKeys(pool, drill.tenantId);
     const state = options.expired ? 'expired' : 'stopped';
-    await appendEvent(pool, drill.id, {
-      kind: options.expired ? 'drill.expired' : 'drill.stopped',
-      message: options.expired
-        ? 'The drill reached its maximum duration; the runner restored a clean state.'
-        : `Drill stopped${options.reason ? ` (${options.reason})` : ''}; clean state restored${runnerKilled ? ', runner ended' : ''}${flagsTurnedOff.length ? `, ${flagsTurnedOff.join(', ')} off` : ''}.`,
-      data: { runner_killed: runnerKilled, flags_turned_off: flagsTurnedOff, cleanup_error: cleanupError },
+    // The drill ends, and its keys with it, at once or not at all.
+    await withTransaction(pool, async (tx) => {
+      if (drill.tenantId) await revokeTenantKeys(tx, drill.tenantId);
+      await appendEvent(tx, drill.id, {
+        kind: options.expired ? 'drill.expired' : 'drill.stopped',
+        message: options.expired
+          ? 'The drill reached its maximum duration; the runner restored a clean state.'
+          : `Drill stopped${options.reason ? ` (${options.reason})` : ''}; clean state restored${runnerKilled ? ', runner ended' : ''}${flagsTurnedOff.length ? `, ${flagsTurnedOff.join(', ')} off` : ''}.`,
+        data: { runner_killed: runnerKilled, flags_turned_off: flagsTurnedOff, cleanup_error: cleanupError },
+      });
+      await markEnded(tx, drill.id, state);
     });
-    await markEnded(pool, drill.id, state);
     const { score, postmortem } = await concludeDrill(drill.id);
     if (cleanupError)
       throw new AppError(

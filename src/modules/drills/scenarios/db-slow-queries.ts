@@ -40,11 +40,14 @@ export const dbSlowQueries: DrillScenario = {
       statement_timeout: 0,
       idle_in_transaction_session_timeout: 0,
     });
+    let terminated = false;
     rogue.on('error', (err: Error & { code?: string }) => {
       // Ending the drill closes the connection from this side first: only an operator (or
       // a Postgres restart, which wrongActions reports) terminates it from the server.
-      if (ctx.signal.aborted) return;
-      if (err.code !== ADMIN_SHUTDOWN) {
+      // The closed socket that follows a termination is no news.
+      if (ctx.signal.aborted || terminated) return;
+      terminated = err.code === ADMIN_SHUTDOWN;
+      if (!terminated) {
         ctx.log.warn({ err }, 'the rogue transaction lost its connection');
         return;
       }
