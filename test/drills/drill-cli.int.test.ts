@@ -171,7 +171,8 @@ describe('cli drill against a running service', { timeout: 400_000 }, () => {
       },
       { timeoutMs: 30_000, intervalMs: 200, what: 'a blocking backend to terminate' },
     );
-    expect(await rogueBackends()).toBe(0);
+    // pg_terminate_backend signals the backend; it is gone a moment later.
+    await waitFor(async () => (await rogueBackends()) === 0, { what: 'the blocker to go' });
 
     let last: CheckJson | undefined;
     const passed = await waitFor(
