@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TSchema } from 'typebox';
 import type { PoolClient } from '../../platform/db.ts';
 import type { StageResult, TenantPolicy } from '../decisions/decision-types.ts';
@@ -51,19 +52,22 @@ export async function insertEffectOnce<Row extends object>(
   const values = [ctx.tenantId, ctx.actionId, ...Object.values(effect.columns)];
   const placeholders = values.map((_, i) => `$${i + 1}`).join(', ');
   // Table and column names come from the tool definitions, never from a request, so each
-  // tool's statement text is fixed and can be prepared once per connection.
-  const inserted = await tx.query({
-    name: `effect-insert-${effect.table}-${names.join('-')}`,
-    text: `INSERT INTO ${effect.table} (${names.join(', ')}) VALUES (${placeholders})
-           ON CONFLICT (action_id) DO NOTHING RETURNING ${effect.returning}`,
-    values,
-  });
+  // tool's statement text is fixed and can be prepared once per connection. The name holds a
+  // digest of that text: Postgres truncates statement names to 63 bytes, and truncated names
+  // could collide.
+  const text = `INSERT INTO ${effect.table} (${names.join(', ')}) VALUES (${placeholders})
+           ON CONFLICT (action_id) DO NOTHING RETURNING ${effect.returning}`;
+  const inserted = await tx.query({ name: `effect-insert-${statementDigest(text)}`, text, values });
   if (inserted.rows[0]) return inserted.rows[0] as Row;
   const existing = await tx.query(
     `SELECT ${effect.returning} FROM ${effect.table} WHERE action_id = $1 AND tenant_id = $2`,
     [ctx.actionId, ctx.tenantId],
   );
   return existing.rows[0] as Row;
+}
+
+function statementDigest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 // Erases the argument type so definitions of different tools fit in one registry.
