@@ -191,20 +191,29 @@ export function itemsOf(name: string, rows: readonly DatasetRow[]): EvalItem[] {
   if (!spec) throw new Error(`unknown dataset ${name}`);
   return rows
     .filter((row) => spec.keep?.(row) ?? true)
-    .map((row) => {
-      const group = `${name}\0${spec.groupKey(row)}`;
-      return {
-        dataset: name,
-        id: row.id,
-        label: row.label,
-        rowClass: rowClass(row.label),
-        family: row.category,
-        group,
-        heldOut: isHeldOut(group),
-        text: row.text,
-        proposal: toProposal(row, spec),
-      };
-    });
+    .map((row) => evalItem(name, row, spec.groupKey(row), toProposal(row, spec)));
+}
+
+// One row as the eval runs it: its held-out part follows from its group, so rows of one
+// group (paraphrases, a template's fills) never straddle the split.
+export function evalItem(
+  dataset: string,
+  row: DatasetRow,
+  groupKey: string,
+  proposal: EvalProposal,
+): EvalItem {
+  const group = `${dataset}\0${groupKey}`;
+  return {
+    dataset,
+    id: row.id,
+    label: row.label,
+    rowClass: rowClass(row.label),
+    family: row.category,
+    group,
+    heldOut: isHeldOut(group),
+    text: row.text,
+    proposal,
+  };
 }
 
 // Schema limits of POST /v1/actions and the tools: longer text is cut to fit (none of the

@@ -11,7 +11,7 @@
 // secretlint's rule catalogue, so the shapes are not only the ones our detector knows.
 
 import type { DatasetRow, EvalItem, EvalProposal } from './datasets.ts';
-import { ALLOWED_EMAIL_DOMAIN, isHeldOut, rowClass } from './datasets.ts';
+import { ALLOWED_EMAIL_DOMAIN, evalItem } from './datasets.ts';
 
 export const SYNTHETIC_SECRETS = 'synthetic-secrets';
 export const FETCH_HOST = 'docs.acme.test';
@@ -215,18 +215,7 @@ export function syntheticSecretRows(): Array<{ row: DatasetRow; proposal: EvalPr
 }
 
 export function syntheticSecretItems(): EvalItem[] {
-  return syntheticSecretRows().map(({ row, proposal }) => {
-    const group = `${SYNTHETIC_SECRETS}\0${String(row.meta.group)}`;
-    return {
-      dataset: SYNTHETIC_SECRETS,
-      id: row.id,
-      label: row.label,
-      rowClass: rowClass(row.label),
-      family: row.category,
-      group,
-      heldOut: isHeldOut(group),
-      text: row.text,
-      proposal,
-    };
-  });
+  return syntheticSecretRows().map(({ row, proposal }) =>
+    evalItem(SYNTHETIC_SECRETS, row, String(row.meta.group), proposal),
+  );
 }
