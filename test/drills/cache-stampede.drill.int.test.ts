@@ -28,6 +28,8 @@ describe('drill cache-stampede', () => {
     });
     await drill.waitForAlert(cacheStampede.alert, 60_000);
     const firedAfterMs = Date.now() - injectedAt;
+    // The timeline's time to mitigate: nothing to see before the operator acts.
+    expect(await drill.mitigationSeen(cacheStampede)).toBeNull();
     expect(drill.traffic().serverErrors).toBe(0);
     // Skipping the rollback: nothing recovers by itself.
     expect(failing(await drill.verify(cacheStampede)).map((f) => f.split(':')[0])).toEqual([
@@ -51,6 +53,7 @@ describe('drill cache-stampede', () => {
       what: 'the hit ratio to recover',
     });
     const mitigatedAfterMs = Date.now() - mitigationStarted;
+    expect(await drill.mitigationSeen(cacheStampede)).toEqual(expect.any(String));
     await drill.waitForAlertResolved(cacheStampede.alert, 60_000);
     console.info(
       `cache-stampede: ${cacheStampede.alert} fired ${(firedAfterMs / 1000).toFixed(1)} s after inject; mitigated ${(mitigatedAfterMs / 1000).toFixed(1)} s after the rollback started`,

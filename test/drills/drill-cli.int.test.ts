@@ -4,7 +4,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runnerLogPath } from '../../src/cli/drill-process.ts';
+import { saveEvaluation } from '../../src/modules/alerts/evaluated-alerts.repository.ts';
 import { createAuthService } from '../../src/modules/auth/auth.service.ts';
+import { withTransaction } from '../../src/platform/db.ts';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
 import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
@@ -188,6 +190,11 @@ describe('cli drill against a running service', { timeout: 400_000 }, () => {
     for (const key of ['time_to_fire_s', 'time_to_detect_s', 'time_to_mitigate_s', 'time_to_recover_s'])
       expect(passed.score![key], key).toEqual(expect.any(Number));
     expect(passed.score!.time_to_mitigate_s!).toBeLessThanOrEqual(passed.score!.time_to_recover_s!);
+    // Someone looked once the page was out, never before it.
+    expect(passed.score!.time_to_detect_s!).toBeGreaterThanOrEqual(passed.score!.time_to_fire_s!);
+    expect(passed.checks.find((c) => c.name === 'SLIs within objective')?.detail).toMatch(
+      /every SLI is within its objective/,
+    );
 
     expect(passed.postmortem).toBe(
       path.join(postmortemDir, `${new Date().toISOString().slice(0, 10)}-db-slow-queries.md`),
@@ -320,4 +327,40 @@ describe('cli drill against a running service', { timeout: 400_000 }, () => {
     expect(rows[0]).toEqual({ state: 'stopped', live_keys: 0, chaos_on: 0 });
     expect(existsSync(runnerLogPath(drill.id))).toBe(true);
   }
+
+  it('when the expected alert still fires from before, then a drill is refused, because it could not measure its own page', async () => {
+    // Another evaluator's latest look (the local evaluation's table, as a runner writes it):
+    // the page of an earlier incident still firing.
+    const since = new Date(Date.now() - 60_000).toISOString();
+    await withTransaction(pool, (tx) =>
+      saveEvaluation(
+        tx,
+        { evaluatedAt: new Date().toISOString(), intervalMs: 1_000, targets: [], failures: [], slis: [] },
+        [
+          {
+            fingerprint: 'earlier-incident',
+            name: ALERT,
+            state: 'firing',
+            labels: { alertname: ALERT, severity: 'page' },
+            annotations: {},
+            value: 1,
+            activeAt: since,
+            firedAt: since,
+            resolvedAt: null,
+          },
+        ],
+      ),
+    );
+    const refused = await cli('drill', 'start', 'db-slow-queries');
+    expect(refused.code).toBe(1);
+    const error = json<{ error: { code: string; message: string } }>(refused).error;
+    expect(error.code).toBe('alert_already_firing');
+    expect(error.message).toContain(ALERT);
+    expect((await currentDrill()).drill).toBeNull();
+
+    // Another scenario's alert is not firing: that drill may start.
+    const other = await cli('drill', 'start', 'poison-job');
+    expect(other.code, other.stdout + other.stderr).toBe(0);
+    expect((await cli('drill', 'stop')).code).toBe(0);
+  });
 });

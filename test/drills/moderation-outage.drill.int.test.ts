@@ -41,6 +41,8 @@ describe('drill moderation-outage', () => {
     });
     await drill.waitForAlert(moderationOutage.alert, 60_000);
     const firedAfterMs = Date.now() - injectedAt;
+    // The timeline's time to mitigate: nothing to see before the operator acts.
+    expect(await drill.mitigationSeen(moderationOutage)).toBeNull();
     expect(failing(await drill.verify(moderationOutage)).map((f) => f.split(':')[0])).toEqual([
       'fallback in place',
       'breaker closed',
@@ -81,6 +83,7 @@ describe('drill moderation-outage', () => {
       what: 'the mitigation to verify',
     });
     const mitigatedAfterMs = Date.now() - mitigationStarted;
+    expect(await drill.mitigationSeen(moderationOutage)).toEqual(expect.any(String));
     // New proposals are moderated again: a harmless note is allowed while the service is down.
     const since = new Date();
     await waitFor(

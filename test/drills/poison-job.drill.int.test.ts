@@ -38,6 +38,8 @@ describe('drill poison-job', () => {
     expect(letter).toMatchObject({ action_id: poisonId(), attempts: 5 });
     await drill.waitForAlert(poisonJob.alert, 60_000);
     const firedAfterMs = Date.now() - injectedAt;
+    // The timeline's time to mitigate: nothing to see before the operator acts.
+    expect(await drill.mitigationSeen(poisonJob)).toBeNull();
     expect(failing(await drill.verify(poisonJob))).toEqual([expect.stringMatching(/^poison quarantined/)]);
 
     // The reflex: replay everything. The poison runs again, fails again, and is parked again.
@@ -82,6 +84,7 @@ describe('drill poison-job', () => {
     expect(rest.replayed).toBe(0);
     expect(failing(await drill.verify(poisonJob))).toEqual([]);
     const mitigatedAfterMs = Date.now() - mitigationStarted;
+    expect(await drill.mitigationSeen(poisonJob)).toEqual(expect.any(String));
     const { rows } = await drill.ctx.pool.query<{ status: string; error: { code: string } }>(
       'SELECT status, error FROM actions WHERE id = $1',
       [poisonId()],

@@ -41,6 +41,8 @@ describe('drill pool-exhaustion', () => {
     );
     await drill.waitForAlert(poolExhaustion.alert, 60_000);
     const firedAfterMs = Date.now() - injectedAt;
+    // The timeline's time to mitigate: nothing to see before the operator acts.
+    expect(await drill.mitigationSeen(poolExhaustion)).toBeNull();
     expect(failing(await drill.verify(poolExhaustion))).toEqual([
       expect.stringMatching(/^pool has headroom/),
     ]);
@@ -71,6 +73,7 @@ describe('drill pool-exhaustion', () => {
       what: 'the mitigation to verify',
     });
     const mitigatedAfterMs = Date.now() - mitigationStarted;
+    expect(await drill.mitigationSeen(poolExhaustion)).toEqual(expect.any(String));
     await drill.waitForAlertResolved(poolExhaustion.alert, 60_000);
     console.info(
       `pool-exhaustion: ${poolExhaustion.alert} fired ${(firedAfterMs / 1000).toFixed(1)} s after inject; mitigated ${(mitigatedAfterMs / 1000).toFixed(1)} s after the restart started`,

@@ -46,6 +46,8 @@ describe('drill redis-outage', () => {
     expect((await statuses()).queued).toBeGreaterThanOrEqual(20);
     await drill.waitForAlert(redisOutage.alert, 30_000);
     const firedAfterMs = Date.now() - injectedAt;
+    // The timeline's time to mitigate: nothing to see before the operator acts.
+    expect(await drill.mitigationSeen(redisOutage)).toBeNull();
     expect(failing(await drill.verify(redisOutage)).map((f) => f.split(':')[0])).toEqual([
       'redis back',
       'outbox drained',
@@ -60,6 +62,7 @@ describe('drill redis-outage', () => {
       what: 'the outbox to drain and the actions to run',
     });
     const mitigatedAfterMs = Date.now() - mitigationStarted;
+    expect(await drill.mitigationSeen(redisOutage)).toEqual(expect.any(String));
     // Nothing acknowledged is lost, and nothing ran twice.
     await waitFor(
       async () => {

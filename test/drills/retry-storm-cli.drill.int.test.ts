@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
@@ -15,12 +16,14 @@ interface CheckJson {
   passed: boolean;
   checks: Array<{ name: string; passed: boolean; detail: string }>;
   score: Record<string, number | null> | null;
+  postmortem: string | null;
 }
 
 describe('cli drill retry-storm', { timeout: 300_000 }, () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let service: ChildService;
   let env: Record<string, string>;
+  let pool: pg.Pool;
   const postmortemDir = mkdtempSync(path.join(tmpdir(), 'airlock-drills-'));
   const cli = (...args: string[]): Promise<CliRun> => runCli([...args, '--json'], env);
   const json = <T>(run: CliRun): T => singleJsonDocument(run) as T;
@@ -46,6 +49,7 @@ describe('cli drill retry-storm', { timeout: 300_000 }, () => {
       ALERT_EVAL_INTERVAL_MS: '1000',
       ALERT_RULE_TIME_SCALE: '120',
     });
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
     service = startChildService('all', env);
     await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, {
       timeoutMs: 60_000,
@@ -56,6 +60,7 @@ describe('cli drill retry-storm', { timeout: 300_000 }, () => {
 
   afterAll(async () => {
     if (env) await cli('drill', 'stop');
+    await pool?.end();
     service?.kill('SIGTERM');
     await service?.exited;
     await db?.drop();
@@ -85,8 +90,21 @@ describe('cli drill retry-storm', { timeout: 300_000 }, () => {
     expect((await runCli(['flags', 'set', 'worker.retry-backoff', 'on', '--tenant', tenant], env)).code).toBe(
       0,
     );
-    // Whatever the bad policy dead-lettered until the flip reached the worker is in this redrive.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Whatever the bad policy dead-lettered until the flip reached the worker is in this
+    // redrive. The throttled tool lets only a backed-off retry through, so the rollback has
+    // reached the worker once an action of the tenant queued after it has succeeded.
+    const rolledBackAt = new Date();
+    await waitFor(
+      async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM actions a JOIN tenants t ON t.id = a.tenant_id
+            WHERE t.slug = $1 AND a.status = 'succeeded' AND a.queued_at > $2`,
+          [tenant, rolledBackAt],
+        );
+        return rows[0]!.n > 0;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the rollback to reach the worker' },
+    );
     const replay = await runCli(['dlq', 'replay', '--all', '--tenant', tenant, '--json'], env);
     expect(replay.code, replay.stderr).toBe(0);
     let last: CheckJson | undefined;
@@ -104,7 +122,12 @@ describe('cli drill retry-storm', { timeout: 300_000 }, () => {
       })
       .then((check) => {
         expect(check.score).toMatchObject({ wrong_actions: 0 });
-        expect(check.score!.time_to_mitigate_s).toEqual(expect.any(Number));
+        const { time_to_fire_s, time_to_detect_s, time_to_mitigate_s, time_to_recover_s } = check.score!;
+        // The rollback is the mitigation, seen when it happened, not when the check passed.
+        expect(readFileSync(check.postmortem!, 'utf8')).toContain('`mitigation.observed`');
+        expect(time_to_mitigate_s).toEqual(expect.any(Number));
+        expect(time_to_mitigate_s!).toBeLessThanOrEqual(time_to_recover_s!);
+        expect(time_to_detect_s!).toBeGreaterThanOrEqual(time_to_fire_s!);
       });
 
     const stopped = await cli('drill', 'stop');

@@ -37,6 +37,8 @@ describe('drill retry-storm', () => {
     });
     const alert = await drill.waitForAlert(retryStorm.alert, 60_000);
     const firedAfterMs = Date.now() - injectedAt;
+    // The timeline's time to mitigate: nothing to see before the operator acts.
+    expect(await drill.mitigationSeen(retryStorm)).toBeNull();
     expect(alert.labels.queue).toBe('actions-execute');
     // Not mitigated yet: the policy is still the bad one and the dead letters are open.
     expect(failing(await drill.verify(retryStorm))).toEqual([
@@ -85,6 +87,7 @@ describe('drill retry-storm', () => {
       what: `the mitigation to verify (last: ${failing(await drill.verify(retryStorm)).join('; ')})`,
     });
     const mitigatedAfterMs = Date.now() - mitigationStarted;
+    expect(await drill.mitigationSeen(retryStorm)).toEqual(expect.any(String));
     // The replayed actions ran: every dead letter was replayed and none is open.
     expect(await deadLetters('open')).toBe(0);
     await drill.waitForAlertResolved(retryStorm.alert, 60_000);

@@ -53,6 +53,8 @@ export interface DrillHarness {
   restartService(extraEnv?: Record<string, string>): Promise<void>;
   traffic(): TrafficStats;
   verify(scenario: DrillScenario): Promise<CheckResult[]>;
+  // What the scenario reports of the operator's mitigation (the runner's mitigation.observed).
+  mitigationSeen(scenario: DrillScenario): Promise<string | null>;
 }
 
 export interface DrillHarnessOptions {
@@ -306,6 +308,8 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
     },
     traffic: () => ({ ...stats }),
     verify: (scenario) => scenario.verifyMitigated(current(ctx, 'context')),
+    mitigationSeen: async (scenario) =>
+      (await scenario.mitigationObserved?.(current(ctx, 'context'))) ?? null,
   };
 }
 

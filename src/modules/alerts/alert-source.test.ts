@@ -8,12 +8,14 @@ import { runbookUrl } from './runbook-url.ts';
 
 let server: Server;
 let baseUrl: string;
-let answer: (res: ServerResponse) => void;
+let answer: (res: ServerResponse, url: URL) => void;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.url !== '/prom/api/v1/alerts') return void res.writeHead(404).end();
-    answer(res);
+    const url = new URL(req.url ?? '/', 'http://prometheus');
+    if (!['/prom/api/v1/alerts', '/prom/api/v1/query'].includes(url.pathname))
+      return void res.writeHead(404).end();
+    answer(res, url);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prom`;
@@ -92,6 +94,36 @@ describe('createPrometheusAlertSource', () => {
     const started = Date.now();
     await expect(source().alerts()).rejects.toMatchObject({ code: 'dependency_unavailable' });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('when the SLIs are asked for, then the 5-minute bad ratios are joined with the recorded budgets', async () => {
+    const vector = (result: unknown[]) => json({ status: 'success', data: { resultType: 'vector', result } });
+    const asked: string[] = [];
+    answer = (res, url) => {
+      const query = url.searchParams.get('query') ?? '';
+      asked.push(query);
+      if (query === 'airlock:slo_errors:ratio_rate5m')
+        return vector([
+          { metric: { __name__: query, slo: 'availability' }, value: [1, '0.25'] },
+          { metric: { __name__: query, slo: 'freshness' }, value: [1, 'NaN'] },
+        ])(res);
+      if (query === 'airlock:slo_error_budget:ratio')
+        return vector([
+          { metric: { __name__: query, slo: 'availability' }, value: [1, '0.001'] },
+          { metric: { __name__: query, slo: 'freshness' }, value: [1, '0.01'] },
+        ])(res);
+      res.writeHead(400).end();
+    };
+    expect(await source().slis()).toEqual([
+      { slo: 'availability', labels: {}, badRatio: 0.25, budget: 0.001 },
+      { slo: 'freshness', labels: {}, badRatio: null, budget: 0.01 },
+    ]);
+    expect(asked.sort()).toEqual(['airlock:slo_error_budget:ratio', 'airlock:slo_errors:ratio_rate5m']);
+
+    answer = json({ status: 'success', data: { resultType: 'matrix', result: [] } });
+    await expect(source().slis()).rejects.toMatchObject({ code: 'dependency_unavailable' });
+    answer = (res) => res.writeHead(503).end('down');
+    await expect(source().slis()).rejects.toMatchObject({ code: 'dependency_unavailable' });
   });
 
   it('when a runbook_url is relative, then it is resolved against the base; an absolute one is kept', () => {

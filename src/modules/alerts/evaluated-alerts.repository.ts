@@ -1,6 +1,7 @@
 // What the local evaluation last concluded (migrations/0008_alerts.sql), written by the
 // evaluating process and read by any other (`drill status`).
 import type { Queryable } from '../../platform/db.ts';
+import type { SliReading } from './sli-readings.ts';
 
 export interface EvaluatedAlert {
   fingerprint: string;
@@ -27,6 +28,8 @@ export interface Evaluation {
   intervalMs: number;
   targets: TargetHealth[];
   failures: { group: string; rule: string; error: string }[];
+  // The SLIs over the last 5 minutes beside their budgets, as of this evaluation.
+  slis: SliReading[];
 }
 
 /** Replaces the stored alerts with the evaluation's (one transaction: the caller's). */
@@ -36,16 +39,17 @@ export async function saveEvaluation(
   alerts: readonly EvaluatedAlert[],
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO alert_evaluation (id, evaluated_at, interval_ms, targets, failures)
-     VALUES (true, $1, $2, $3, $4)
+    `INSERT INTO alert_evaluation (id, evaluated_at, interval_ms, targets, failures, slis)
+     VALUES (true, $1, $2, $3, $4, $5)
      ON CONFLICT (id) DO UPDATE
        SET evaluated_at = EXCLUDED.evaluated_at, interval_ms = EXCLUDED.interval_ms,
-           targets = EXCLUDED.targets, failures = EXCLUDED.failures`,
+           targets = EXCLUDED.targets, failures = EXCLUDED.failures, slis = EXCLUDED.slis`,
     [
       evaluation.evaluatedAt,
       evaluation.intervalMs,
       JSON.stringify(evaluation.targets),
       JSON.stringify(evaluation.failures),
+      JSON.stringify(evaluation.slis),
     ],
   );
   await tx.query('DELETE FROM evaluated_alerts');
@@ -85,7 +89,8 @@ export async function readEvaluation(
     interval_ms: number;
     targets: TargetHealth[];
     failures: Evaluation['failures'];
-  }>('SELECT evaluated_at, interval_ms, targets, failures FROM alert_evaluation');
+    slis: SliReading[];
+  }>('SELECT evaluated_at, interval_ms, targets, failures, slis FROM alert_evaluation');
   const row = rows[0];
   if (!row) return undefined;
   const alerts = await db.query<{
@@ -109,6 +114,7 @@ export async function readEvaluation(
       intervalMs: row.interval_ms,
       targets: row.targets,
       failures: row.failures,
+      slis: row.slis,
     },
     alerts: alerts.rows.map((a) => ({
       fingerprint: a.fingerprint,

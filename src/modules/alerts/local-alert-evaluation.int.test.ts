@@ -90,6 +90,15 @@ describe('local alert evaluation of the shipped rules over a real /metrics', () 
       { labels: { __name__: 'up', job: 'airlock-api', instance: `127.0.0.1:${gatePort}` }, value: 1 },
     ]);
     expect((await source().alerts()).filter((a) => a.name === 'AirlockTargetDown')).toEqual([]);
+    // What `drill check` reads from another process: each SLI beside its recorded budget.
+    const slis = await source().slis();
+    expect(slis.find((r) => r.slo === 'availability')).toEqual({
+      slo: 'availability',
+      labels: {},
+      badRatio: 0,
+      budget: 0.001,
+    });
+    expect(new Set(slis.map((r) => r.slo))).toEqual(new Set(['availability', 'latency', 'freshness']));
   });
 
   it('when the target hangs, then AirlockTargetDown is pending at once, fires after 2 minutes, and is in the inbox', async () => {

@@ -12,6 +12,7 @@ import {
   type AlertNotification,
 } from './alert-inbox.repository.ts';
 import { saveEvaluation, type EvaluatedAlert, type TargetHealth } from './evaluated-alerts.repository.ts';
+import { SLI_BAD_RATIO_QUERY, SLO_ERROR_BUDGET_QUERY, sliReadings, type SliReading } from './sli-readings.ts';
 import { parseExposition } from './promql/exposition.ts';
 import { parsePromql, PromqlError } from './promql/promql-ast.ts';
 import { PromqlEvaluator, type Sample } from './promql/promql-evaluator.ts';
@@ -176,6 +177,11 @@ export class LocalAlertEvaluation {
     return value.samples;
   }
 
+  // What the rules just recorded; rule files without the SLO rules (a test's own) give none.
+  private slis(): SliReading[] {
+    return sliReadings(this.query(SLI_BAD_RATIO_QUERY), this.query(SLO_ERROR_BUDGET_QUERY));
+  }
+
   /** Evaluates every rule at the current time and stores the outcome for other processes. */
   async evaluate(): Promise<EvaluationResult> {
     const at = this.now();
@@ -191,6 +197,7 @@ export class LocalAlertEvaluation {
           intervalMs: this.options.evaluationIntervalMs,
           targets: this.scrapers.map((s) => s.health),
           failures: result.failures,
+          slis: this.slis(),
         },
         alerts,
       );

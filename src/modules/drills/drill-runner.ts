@@ -1,14 +1,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { AlertSource, FiringAlert } from './drill-types.ts';
+import { recordTransitions } from './drill-alerts.ts';
+import type { AlertSource } from './drill-types.ts';
 import { startDrillTraffic, type DrillTraffic } from './drill-traffic.ts';
 import { beatRunner, findDrill } from './drills.repository.ts';
 import type { DrillsService } from './drills.service.ts';
 
 export interface DrillRunnerDeps {
   pool: Pool;
-  drills: Pick<DrillsService, 'contextOf' | 'scenarioOf' | 'stop' | 'recordWrongActions'>;
+  drills: Pick<
+    DrillsService,
+    'contextOf' | 'scenarioOf' | 'stop' | 'recordWrongActions' | 'observeMitigation'
+  >;
   // The local source evaluates the rules here, in the runner, for as long as it runs.
   alertSource: Pick<AlertSource, 'alerts'> & { start(options: { signal: AbortSignal }): Promise<void> };
   targetUrl: string;
@@ -66,7 +70,6 @@ export async function runDrill(
       `Fault in place: ${scenario.name}. Symptom to expect: ${scenario.symptom}`,
     );
 
-    const firing = new Map<string, FiringAlert>();
     while (!signal.aborted) {
       if (Date.now() >= drill.deadlineAt.getTime()) {
         exit = 'expired';
@@ -74,10 +77,13 @@ export async function runDrill(
       }
       const state = await beatRunner(deps.pool, drillId, { pid: deps.pid, traffic: traffic.stats() });
       if (state !== 'running' && state !== 'passed') break;
-      await recordTransitions(ctx.record, firing, await deps.alertSource.alerts().catch(() => null));
+      await recordTransitions(ctx, await deps.alertSource.alerts().catch(() => null));
       await deps.drills
         .recordWrongActions(ctx, scenario)
         .catch((err: unknown) => log.warn({ err }, 'could not assess wrong actions'));
+      await deps.drills
+        .observeMitigation(ctx, scenario, 'the drill runner')
+        .catch((err: unknown) => log.warn({ err }, 'could not look for the mitigation'));
       await sleep(deps.pollIntervalMs, signal);
     }
   } catch (err) {
@@ -100,42 +106,6 @@ export async function runDrill(
   }
   return exit;
 }
-
-// Only firing alerts are transitions worth a line: pending ones may never fire. An alert is
-// known by its name and labels (one rule can fire per route). A failed evaluation (null)
-// changes nothing: the evaluation being down is not every alert resolving.
-async function recordTransitions(
-  record: (kind: string, message: string, data?: Record<string, unknown>) => Promise<void>,
-  firing: Map<string, FiringAlert>,
-  alerts: FiringAlert[] | null,
-): Promise<void> {
-  if (!alerts) return;
-  const now = new Map(
-    alerts
-      .filter((a) => a.state === 'firing')
-      .map((a) => [`${a.name}${JSON.stringify(sorted(a.labels))}`, a]),
-  );
-  for (const [key, alert] of now) {
-    if (firing.has(key)) continue;
-    firing.set(key, alert);
-    await record('alert.firing', `${alert.name} is firing${alert.summary ? `: ${alert.summary}` : ''}.`, {
-      name: alert.name,
-      severity: alert.severity,
-      since: alert.since,
-      summary: alert.summary,
-      runbook_url: alert.runbook_url,
-      labels: alert.labels,
-    });
-  }
-  for (const [key, alert] of firing) {
-    if (now.has(key)) continue;
-    firing.delete(key);
-    await record('alert.resolved', `${alert.name} resolved.`, { name: alert.name, labels: alert.labels });
-  }
-}
-
-const sorted = (labels: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 
 // Resolves after ms, or at once when the signal aborts.
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>

@@ -9,6 +9,7 @@ import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../../platform/config.ts';
+import type { SliReading } from '../alerts/sli-readings.ts';
 
 /** An alert as a pager shows it: from Prometheus, or from the local evaluation of the same rules. */
 export interface FiringAlert {
@@ -25,6 +26,8 @@ export interface AlertSource {
   readonly kind: 'prometheus' | 'local';
   /** Alerts pending or firing now. Throws AppError dependency_unavailable when unreachable. */
   alerts(): Promise<FiringAlert[]>;
+  /** Each SLI over the last 5 minutes beside its error budget. Throws like alerts(). */
+  slis(): Promise<SliReading[]>;
 }
 
 /** One line of a drill's timeline; kinds are lower-case dotted words (drill.started, fault.injected, alert.firing, detected, mitigation.*, check.failed, check.passed, drill.stopped, wrong_action). */
@@ -84,6 +87,13 @@ export interface DrillScenario {
   inject(ctx: DrillContext): Promise<void>;
   /** The scenario's own mitigation, verified from the system's state (not from the chaos flag). */
   verifyMitigated(ctx: DrillContext): Promise<CheckResult[]>;
+  /**
+   * The operator's mitigating action as the system's state shows it (one line saying what
+   * was seen), or null while it is not done. Polled by the runner and by `drill check`; the
+   * first sighting is the time to mitigate. A scenario that records its own mitigation.*
+   * entry the moment it happens (db-slow-queries) needs none.
+   */
+  mitigationObserved?(ctx: DrillContext): Promise<string | null>;
   /** Operator actions that made things worse or only hid the fault (e.g. turning the chaos flag off). */
   wrongActions?(ctx: DrillContext): Promise<string[]>;
   /** Restores a clean state. Idempotent; must work from a fresh process after the runner crashed. */

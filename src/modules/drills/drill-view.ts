@@ -1,3 +1,4 @@
+import { openAlerts } from './drill-alerts.ts';
 import type { Pool } from '../../platform/db.ts';
 import type { DrillScenario, TimelineEntry } from './drill-types.ts';
 import {
@@ -78,25 +79,16 @@ export function createDrillView(deps: {
 
 export type DrillViewService = ReturnType<typeof createDrillView>;
 
-// Replays the runner's alert.firing and alert.resolved entries.
+// The alerts the timeline holds as firing (alert.firing and alert.already_firing entries
+// not yet followed by alert.resolved).
 export function firingAlerts(timeline: readonly TimelineEntry[]): DrillAlertView[] {
-  const firing = new Map<string, DrillAlertView>();
-  for (const entry of timeline) {
-    if (entry.kind !== 'alert.firing' && entry.kind !== 'alert.resolved') continue;
-    const key = `${String(entry.data?.name)}${JSON.stringify(entry.data?.labels ?? {})}`;
-    if (entry.kind === 'alert.resolved') {
-      firing.delete(key);
-      continue;
-    }
-    const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
-    firing.set(key, {
-      name: String(entry.data?.name),
-      state: 'firing',
-      severity: text(entry.data?.severity),
-      since: text(entry.data?.since) ?? entry.at,
-      summary: text(entry.data?.summary),
-      runbook_url: text(entry.data?.runbook_url),
-    });
-  }
-  return [...firing.values()];
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return [...openAlerts(timeline).values()].map((entry) => ({
+    name: String(entry.data?.name),
+    state: 'firing',
+    severity: text(entry.data?.severity),
+    since: text(entry.data?.since) ?? entry.at,
+    summary: text(entry.data?.summary),
+    runbook_url: text(entry.data?.runbook_url),
+  }));
 }

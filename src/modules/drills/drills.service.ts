@@ -9,6 +9,8 @@ import type { AuthService } from '../auth/auth.service.ts';
 import type { FlagsService } from '../flags/flags.service.ts';
 import { findTenantBySlug } from '../tenants/tenants.repository.ts';
 import { buildDrillContext, DRILL_ACTOR, type DrillContextDeps } from './drill-context.ts';
+import { SLI_WINDOW, sliName, withinObjective, type SliReading } from '../alerts/sli-readings.ts';
+import { recordTransitions } from './drill-alerts.ts';
 import { renderPostmortem } from './drill-postmortem.ts';
 import { scoreDrill } from './drill-score.ts';
 import type {
@@ -51,7 +53,7 @@ export interface DrillsServiceDeps extends DrillContextDeps {
   auth: Pick<AuthService, 'createKey'>;
   flags: DrillContextDeps['flags'] & Pick<FlagProvider, 'list'>;
   flagsService: Pick<FlagsService, 'set'>;
-  alerts: Pick<AlertSource, 'alerts' | 'kind'>;
+  alerts: Pick<AlertSource, 'alerts' | 'slis' | 'kind'>;
   runner?: RunnerControl;
   runbookUrl: (runbook: string) => string;
   logger: Logger;
@@ -106,7 +108,6 @@ export interface StopOutcome {
   postmortem: string | null;
 }
 
-const SLO_FAST_BURN = /BudgetBurnFast$/;
 const CHAOS_PREFIX = 'chaos.';
 
 export function createDrillsService(deps: DrillsServiceDeps) {
@@ -171,6 +172,17 @@ export function createDrillsService(deps: DrillsServiceDeps) {
   async function start(name: string): Promise<{ drill: DrillSummary; timeline: TimelineEntry[] }> {
     const scenario = scenarioOf(name);
     if (!deps.runner) throw new Error('drill start needs a runner control');
+    // The drill measures its own fault's page; one still firing from before would be
+    // counted as fired at once, and its resolving as this drill's recovery.
+    const stale = (await currentAlerts()).alerts.find(
+      (a) => a.name === scenario.alert && a.state === 'firing',
+    );
+    if (stale) {
+      throw new ConflictError(
+        'alert_already_firing',
+        `${scenario.alert} is already firing (since ${stale.since}), before any fault of this drill: wait until \`drill status\` or \`cli alerts\` shows it resolved, then start the drill.`,
+      );
+    }
     const tenantSlug = `drill-${scenario.name}-${randomBytes(3).toString('hex')}`.slice(0, 63);
     let drill: Drill;
     try {
@@ -236,14 +248,16 @@ export function createDrillsService(deps: DrillsServiceDeps) {
   }
 
   // What a pager shows now. The first look after the expected alert fired is the detection.
+  // The look records what it sees on the timeline, as the runner does on its next poll, so
+  // the alert's firing never comes after the look that detected it.
   async function status(): Promise<StatusResult> {
     const drill = await activeDrill();
     const scenario = scenarioOf(drill.scenario);
     const { alerts, error } = await currentAlerts();
+    const ctx = contextOf(drill, new AbortController().signal);
+    if (!error) await recordTransitions(ctx, alerts);
     const timeline = await listEvents(pool, drill.id);
-    const fired =
-      timeline.some((e) => e.kind === 'alert.firing' && e.data?.name === scenario.alert) ||
-      alerts.some((a) => a.name === scenario.alert && a.state === 'firing');
+    const fired = timeline.some((e) => e.kind === 'alert.firing' && e.data?.name === scenario.alert);
     let detected = drill.detectedAt !== null;
     if (fired && !detected) {
       // Two racing looks record one detection.
@@ -267,26 +281,20 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     }
   }
 
-  // Passes only when the SLIs are back (no fast-burn alert firing), the expected alert fired
-  // and has resolved, and the scenario's own mitigation is verified from the system's state.
+  // Passes only when the SLIs are back within objective over the last 5 minutes, the
+  // expected alert fired during this drill and has resolved, and the scenario's own
+  // mitigation is verified from the system's state.
   async function check(): Promise<CheckOutcome> {
     const drill = await activeDrill();
     const scenario = scenarioOf(drill.scenario);
     const ctx = contextOf(drill, new AbortController().signal);
     await recordWrongActions(ctx, scenario);
-    const checks: CheckResult[] = [];
+    await observeMitigation(ctx, scenario, 'drill check');
+    const checks: CheckResult[] = [await sliCheck()];
     const { alerts, error } = await currentAlerts();
     if (error) {
       checks.push({ name: 'alerts evaluated', passed: false, detail: error });
     } else {
-      const burning = alerts.filter((a) => SLO_FAST_BURN.test(a.name) && a.state === 'firing');
-      checks.push({
-        name: 'SLIs within objective',
-        passed: burning.length === 0,
-        detail: burning.length
-          ? `still burning the error budget fast: ${[...new Set(burning.map((a) => a.name))].join(', ')}`
-          : 'no fast-burn SLO alert is firing',
-      });
       const timeline = await listEvents(pool, drill.id);
       const fired = timeline.some((e) => e.kind === 'alert.firing' && e.data?.name === scenario.alert);
       const active = alerts.filter((a) => a.name === scenario.alert);
@@ -328,6 +336,50 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     let postmortem: string | null = null;
     if (passed) ({ score, postmortem } = await concludeDrill(drill.id));
     return { drill: summary((await findDrill(pool, drill.id))!), passed, checks, score, postmortem };
+  }
+
+  // Every SLI within its objective over the last 5 minutes (the shortest alert window). Not
+  // "no page firing": a fast-burn page's 6h/30m pair holds for up to 30 minutes after the
+  // burn has stopped (ADR 0021).
+  async function sliCheck(): Promise<CheckResult> {
+    const name = 'SLIs within objective';
+    let readings: SliReading[];
+    try {
+      readings = await deps.alerts.slis();
+    } catch (err) {
+      return { name, passed: false, detail: `the SLIs could not be read: ${(err as Error).message}` };
+    }
+    if (readings.length === 0)
+      return {
+        name,
+        passed: false,
+        detail: 'no SLI has been recorded yet (the rules record them every evaluation)',
+      };
+    const outside = readings.filter((r) => !withinObjective(r));
+    const percent = (ratio: number) => `${(ratio * 100).toFixed(ratio < 0.01 ? 2 : 1)}%`;
+    return {
+      name,
+      passed: outside.length === 0,
+      detail: outside.length
+        ? `over the last ${SLI_WINDOW}, ${outside
+            .map(
+              (r) => `${sliName(r)}: ${percent(r.badRatio!)} bad (objective: at most ${percent(r.budget)})`,
+            )
+            .join('; ')}`
+        : `over the last ${SLI_WINDOW}, every SLI is within its objective (${readings
+            .map((r) => `${sliName(r)} ${r.badRatio === null ? 'no events' : percent(r.badRatio)}`)
+            .join(', ')})`,
+    };
+  }
+
+  // Records the scenario's mitigation the first time its state shows it (the runner looks on
+  // every poll, `drill check` on every check), so the score has a time to mitigate.
+  async function observeMitigation(ctx: DrillContext, scenario: DrillScenario, by: string): Promise<void> {
+    if (!scenario.mitigationObserved) return;
+    const timeline = await ctx.timeline();
+    if (timeline.some((e) => e.kind.startsWith('mitigation.'))) return;
+    const seen = await scenario.mitigationObserved(ctx);
+    if (seen) await ctx.record('mitigation.observed', seen, { observed_by: by });
   }
 
   // Restores a clean state whatever happened before: the runner may be alive, dead, or
@@ -500,7 +552,19 @@ export function createDrillsService(deps: DrillsServiceDeps) {
   // The timeline as the drill's processes see it, for the runner.
   const timelineOf = (drillId: string): Promise<TimelineEntry[]> => listEvents(pool, drillId);
 
-  return { list, start, status, check, stop, recordWrongActions, contextOf, scenarioOf, summary, timelineOf };
+  return {
+    list,
+    start,
+    status,
+    check,
+    stop,
+    recordWrongActions,
+    observeMitigation,
+    contextOf,
+    scenarioOf,
+    summary,
+    timelineOf,
+  };
 }
 
 export type DrillsService = ReturnType<typeof createDrillsService>;

@@ -58,6 +58,12 @@ export const cacheStampede: DrillScenario = {
     );
   },
 
+  async mitigationObserved(ctx) {
+    return (await ctx.isFlagOn(CACHE_ACTION_READS, ctx.tenant.id))
+      ? `${CACHE_ACTION_READS} was turned back on for the drill tenant: the configuration is rolled back`
+      : null;
+  },
+
   async verifyMitigated(ctx) {
     const on = await ctx.isFlagOn(CACHE_ACTION_READS, ctx.tenant.id);
     const results: CheckResult[] = [

@@ -45,6 +45,12 @@ export const moderationOutage: DrillScenario = {
     );
   },
 
+  async mitigationObserved(ctx) {
+    return (await ctx.isFlagOn(MODERATION_FALLBACK_LOCAL))
+      ? `${MODERATION_FALLBACK_LOCAL} was turned on: proposals are moderated locally again`
+      : null;
+  },
+
   async verifyMitigated(ctx) {
     const results: CheckResult[] = [await faultStillInPlace(ctx, CHAOS)];
     const fallback = await ctx.isFlagOn(MODERATION_FALLBACK_LOCAL);

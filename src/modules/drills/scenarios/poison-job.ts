@@ -86,6 +86,14 @@ export const poisonJob: DrillScenario = {
     );
   },
 
+  async mitigationObserved(ctx) {
+    const poison = await poisonOf(ctx);
+    if (!poison) return null;
+    return (await deadLettersOf(ctx, poison.actionId)).some((l) => l.state === 'discarded')
+      ? `the poison action ${poison.actionId} was quarantined (dlq discard)`
+      : null;
+  },
+
   async verifyMitigated(ctx) {
     const poison = await poisonOf(ctx);
     if (!poison)

@@ -80,6 +80,16 @@ export const poolExhaustion: DrillScenario = {
     );
   },
 
+  // Headroom is the on-call action (the runbook's first step); ending the leaked sessions
+  // alone does not last while the bad build keeps leaking.
+  async mitigationObserved(ctx) {
+    const injected = (await ctx.timeline()).find((e) => e.kind === 'fault.detail');
+    const before = injected?.data?.pool_max_before;
+    if (typeof before !== 'number' || before <= 0) return null;
+    const now = (await poolSample(ctx)).max;
+    return now > before ? `DB_POOL_MAX was raised from ${before} to ${now}` : null;
+  },
+
   async verifyMitigated(ctx) {
     const results: CheckResult[] = [await faultStillInPlace(ctx, CHAOS, ctx.tenant.id)];
     // Several samples: a pool that is fine for one scrape after the leaked sessions were

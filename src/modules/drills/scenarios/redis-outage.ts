@@ -76,6 +76,10 @@ export const redisOutage: DrillScenario = {
     }
   },
 
+  async mitigationObserved(ctx) {
+    return (await redisAnswers(ctx.redisUrl)) ? 'Redis answers PING again' : null;
+  },
+
   async verifyMitigated(ctx) {
     const up = await redisAnswers(ctx.redisUrl);
     const results: CheckResult[] = [

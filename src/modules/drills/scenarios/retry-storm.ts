@@ -34,6 +34,12 @@ export const retryStorm: DrillScenario = {
     );
   },
 
+  async mitigationObserved(ctx) {
+    return (await ctx.isFlagOn(RETRY_BACKOFF, ctx.tenant.id))
+      ? `${RETRY_BACKOFF} was turned back on for the drill tenant: the canary is rolled back`
+      : null;
+  },
+
   async verifyMitigated(ctx) {
     const results: CheckResult[] = [await faultStillInPlace(ctx, CHAOS, ctx.tenant.id)];
     const backoff = await ctx.isFlagOn(RETRY_BACKOFF, ctx.tenant.id);
