@@ -1,12 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runnerLogPath } from '../../src/cli/drill-process.ts';
-import { saveEvaluation } from '../../src/modules/alerts/evaluated-alerts.repository.ts';
 import { createAuthService } from '../../src/modules/auth/auth.service.ts';
-import { withTransaction } from '../../src/platform/db.ts';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
 import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
@@ -101,7 +101,8 @@ describe('cli drill against a running service', { timeout: 400_000 }, () => {
 
   async function rogueBackends(): Promise<number> {
     const { rows } = await pool.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'airlock-backfill-%'",
+      // This database's only: another drill on this machine has its own rogue backend.
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'airlock-backfill-%'",
     );
     return rows[0]!.n;
   }
@@ -328,39 +329,40 @@ describe('cli drill against a running service', { timeout: 400_000 }, () => {
     expect(existsSync(runnerLogPath(drill.id))).toBe(true);
   }
 
-  it('when the expected alert still fires from before, then a drill is refused, because it could not measure its own page', async () => {
-    // Another evaluator's latest look (the local evaluation's table, as a runner writes it):
-    // the page of an earlier incident still firing.
+  it('when Prometheus shows the expected alert still firing from before, then a drill is refused, because it could not measure its own page', async () => {
+    // Prometheus is outside the system: a stand-in for its alerts API, at the network boundary.
     const since = new Date(Date.now() - 60_000).toISOString();
-    await withTransaction(pool, (tx) =>
-      saveEvaluation(
-        tx,
-        { evaluatedAt: new Date().toISOString(), intervalMs: 1_000, targets: [], failures: [], slis: [] },
-        [
-          {
-            fingerprint: 'earlier-incident',
-            name: ALERT,
-            state: 'firing',
-            labels: { alertname: ALERT, severity: 'page' },
-            annotations: {},
-            value: 1,
-            activeAt: since,
-            firedAt: since,
-            resolvedAt: null,
-          },
-        ],
-      ),
-    );
-    const refused = await cli('drill', 'start', 'db-slow-queries');
-    expect(refused.code).toBe(1);
-    const error = json<{ error: { code: string; message: string } }>(refused).error;
-    expect(error.code).toBe('alert_already_firing');
-    expect(error.message).toContain(ALERT);
-    expect((await currentDrill()).drill).toBeNull();
-
-    // Another scenario's alert is not firing: that drill may start.
-    const other = await cli('drill', 'start', 'poison-job');
-    expect(other.code, other.stdout + other.stderr).toBe(0);
-    expect((await cli('drill', 'stop')).code).toBe(0);
+    const prometheus = createServer((req, res) => {
+      const alerts =
+        req.url === '/api/v1/alerts'
+          ? [
+              {
+                labels: { alertname: ALERT, severity: 'page' },
+                annotations: {},
+                state: 'firing',
+                activeAt: since,
+              },
+            ]
+          : null;
+      res.writeHead(alerts ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { alerts } }));
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    const prometheusUrl = `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`;
+    try {
+      const refused = await runCli(['drill', 'start', 'db-slow-queries', '--json'], {
+        ...cliEnv,
+        PROMETHEUS_URL: prometheusUrl,
+      });
+      expect(refused.code).toBe(1);
+      const error = json<{ error: { code: string; message: string } }>(refused).error;
+      expect(error.code).toBe('alert_already_firing');
+      expect(error.message).toContain(ALERT);
+      expect(error.message).toContain(since);
+      expect((await currentDrill()).drill).toBeNull();
+    } finally {
+      prometheus.closeAllConnections();
+      await new Promise((resolve) => prometheus.close(resolve));
+    }
   });
 });
