@@ -78,6 +78,8 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
   let targetUrl = '';
   let ctx: DrillContext | undefined;
   let reviewerKey = '';
+  // The background traffic's key (the drill tool's runner mints its own the same way).
+  let agentKey = '';
   const entries: TimelineEntry[] = [];
   const stop = new AbortController();
   let alertSource: DrillAlertSource | undefined;
@@ -136,7 +138,7 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
 
     const slug = `drill-${options.scenario}`.slice(0, 40);
     const agent = await createIdentity(stack, slug, 'agent');
-    const admin = await createIdentity(stack, slug, 'admin');
+    agentKey = agent.key;
     reviewerKey = (await createIdentity(stack, slug, 'reviewer')).key;
     redis = new Redis(stack.config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     const container = stack.container;
@@ -156,7 +158,7 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
       databaseUrl: stack.databaseUrl,
       redisUrl: config.redisUrl,
       targetUrl,
-      tenant: { slug, id: agent.tenantId, agentKey: agent.key, adminKey: admin.key },
+      tenant: { slug, id: agent.tenantId },
       async setFlag(name, on, tenant) {
         const tenantId = tenantIdOf(tenant);
         await container.flagsService.set(name, on, 'drill', tenantId);
@@ -209,7 +211,7 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
       try {
         const response = await fetch(`${targetUrl}${path}`, {
           ...init,
-          headers: { authorization: `Bearer ${ctx!.tenant.agentKey}`, ...init.headers },
+          headers: { authorization: `Bearer ${agentKey}`, ...init.headers },
           signal: AbortSignal.any([stop.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
         });
         const body = (await response.json().catch(() => null)) as unknown;

@@ -51,12 +51,7 @@ export function buildDrillContext(deps: DrillContextDeps, drill: Drill, signal: 
     databaseUrl: deps.config.databaseUrl,
     redisUrl: deps.config.redisUrl,
     targetUrl: deps.config.drill.targetUrl,
-    tenant: {
-      slug: drill.tenantSlug,
-      id: drill.tenantId,
-      agentKey: drill.keys?.agent ?? '',
-      adminKey: drill.keys?.admin ?? '',
-    },
+    tenant: { slug: drill.tenantSlug, id: drill.tenantId },
     async setFlag(name, on, tenant) {
       const tenantId = await tenantIdOf(tenant);
       await deps.flagsService.set(name, on, DRILL_ACTOR, tenantId);

@@ -4,14 +4,14 @@ import type { Logger } from '../../platform/logger.ts';
 import { recordTransitions } from './drill-alerts.ts';
 import type { AlertSource } from './drill-types.ts';
 import { startDrillTraffic, type DrillTraffic } from './drill-traffic.ts';
-import { beatRunner, findDrill } from './drills.repository.ts';
+import { appendEvent, beatRunner, findDrill } from './drills.repository.ts';
 import type { DrillsService } from './drills.service.ts';
 
 export interface DrillRunnerDeps {
   pool: Pool;
   drills: Pick<
     DrillsService,
-    'contextOf' | 'scenarioOf' | 'stop' | 'recordWrongActions' | 'observeMitigation'
+    'contextOf' | 'scenarioOf' | 'stop' | 'recordWrongActions' | 'observeMitigation' | 'mintTrafficKey'
   >;
   // The local source evaluates the rules here, in the runner, for as long as it runs.
   alertSource: Pick<AlertSource, 'alerts'> & { start(options: { signal: AbortSignal }): Promise<void> };
@@ -34,11 +34,23 @@ export async function runDrill(
   outerSignal: AbortSignal,
 ): Promise<RunnerExit> {
   const log = deps.logger.child({ drill_id: drillId });
-  const drill = await findDrill(deps.pool, drillId);
-  if (!drill || drill.endedAt || !drill.keys) {
+  const found = await findDrill(deps.pool, drillId);
+  if (!found || found.endedAt) {
     log.warn('the drill is not active; nothing to run');
     return 'gone';
   }
+  let minted: Awaited<ReturnType<DrillRunnerDeps['drills']['mintTrafficKey']>>;
+  try {
+    minted = await deps.drills.mintTrafficKey(found);
+  } catch (err) {
+    // `drill start` is waiting for this line, and stops the drill on it.
+    await appendEvent(deps.pool, drillId, {
+      kind: 'runner.failed',
+      message: `The drill runner could not set up the drill tenant: ${(err as Error).message}`,
+    });
+    throw err;
+  }
+  const { drill, agentKey } = minted;
   const controller = new AbortController();
   const signal = AbortSignal.any([controller.signal, outerSignal]);
   const scenario = deps.drills.scenarioOf(drill.scenario);
@@ -54,7 +66,7 @@ export async function runDrill(
   try {
     traffic = startDrillTraffic({
       targetUrl: deps.targetUrl,
-      agentKey: drill.keys.agent,
+      agentKey,
       perSecond: deps.trafficPerSecond,
       signal,
       logger: log,

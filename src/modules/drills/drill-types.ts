@@ -53,7 +53,7 @@ export interface DrillContext {
   /** The Airlock API under drill (DRILL_TARGET_URL, default http://127.0.0.1:$PORT); 127.0.0.1 only. */
   readonly targetUrl: string;
   /** The drill's own tenant, used by the background traffic; faults must not touch other tenants' data. */
-  readonly tenant: { slug: string; id: string; agentKey: string; adminKey: string };
+  readonly tenant: { slug: string; id: string };
   /** Flags as an operator sets them (same path as `cli flags set`, audited). */
   setFlag(name: string, on: boolean, tenant?: string): Promise<void>;
   isFlagOn(name: string, tenant?: string): Promise<boolean>;

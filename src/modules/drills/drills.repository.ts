@@ -3,11 +3,6 @@ import type { CheckResult, TimelineEntry } from './drill-types.ts';
 
 export type DrillState = 'running' | 'passed' | 'stopped' | 'expired';
 
-export interface DrillKeys {
-  agent: string;
-  admin: string;
-}
-
 export interface TrafficStats {
   sent: number;
   ok: number;
@@ -31,7 +26,6 @@ export interface Drill {
   state: DrillState;
   tenantSlug: string;
   tenantId: string | null;
-  keys: DrillKeys | null;
   startedAt: Date;
   deadlineAt: Date;
   endedAt: Date | null;
@@ -55,7 +49,7 @@ export const MAX_TIMELINE_ENTRIES = 2_000;
 const MAX_MESSAGE_CHARS = 2_000;
 
 const COLUMNS = `id, scenario, state, tenant_slug AS "tenantSlug", tenant_id AS "tenantId",
-  tenant_keys AS keys, started_at AS "startedAt", deadline_at AS "deadlineAt", ended_at AS "endedAt",
+  started_at AS "startedAt", deadline_at AS "deadlineAt", ended_at AS "endedAt",
   runner_pid AS "runnerPid", runner_heartbeat_at AS "runnerHeartbeatAt", traffic,
   detected_at AS "detectedAt", passed_at AS "passedAt", score, postmortem_path AS "postmortemPath"`;
 
@@ -95,16 +89,8 @@ export async function findDrill(
   return rows[0] ?? null;
 }
 
-export async function setDrillTenant(
-  db: Queryable,
-  id: string,
-  tenant: { id: string; keys: DrillKeys },
-): Promise<void> {
-  await db.query('UPDATE drills SET tenant_id = $2, tenant_keys = $3 WHERE id = $1', [
-    id,
-    tenant.id,
-    JSON.stringify(tenant.keys),
-  ]);
+export async function setDrillTenant(db: Queryable, id: string, tenantId: string): Promise<void> {
+  await db.query('UPDATE drills SET tenant_id = $2 WHERE id = $1', [id, tenantId]);
 }
 
 // The runner's heartbeat: returns the drill's state, so the runner learns it was stopped.
@@ -139,10 +125,10 @@ export async function markPassed(db: Queryable, id: string): Promise<boolean> {
 
 // Ends the drill: it no longer blocks a new one, and its keys are forgotten.
 export async function markEnded(db: Queryable, id: string, state: 'stopped' | 'expired'): Promise<void> {
-  await db.query(
-    `UPDATE drills SET state = $2, ended_at = now(), tenant_keys = NULL WHERE id = $1 AND ended_at IS NULL`,
-    [id, state],
-  );
+  await db.query('UPDATE drills SET state = $2, ended_at = now() WHERE id = $1 AND ended_at IS NULL', [
+    id,
+    state,
+  ]);
 }
 
 export async function saveOutcome(

@@ -173,10 +173,12 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     const scenario = scenarioOf(name);
     if (!deps.runner) throw new Error('drill start needs a runner control');
     // The drill measures its own fault's page; one still firing from before would be
-    // counted as fired at once, and its resolving as this drill's recovery.
-    const stale = (await currentAlerts()).alerts.find(
-      (a) => a.name === scenario.alert && a.state === 'firing',
-    );
+    // counted as fired at once, and its resolving as this drill's recovery. Only Prometheus
+    // carries alerts over: the local evaluation starts afresh in each drill's runner.
+    const stale =
+      deps.alerts.kind === 'prometheus'
+        ? (await currentAlerts()).alerts.find((a) => a.name === scenario.alert && a.state === 'firing')
+        : undefined;
     if (stale) {
       throw new ConflictError(
         'alert_already_firing',
@@ -202,10 +204,6 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       );
     }
     try {
-      const agent = await deps.auth.createKey({ tenant: tenantSlug, role: 'agent' });
-      const admin = await deps.auth.createKey({ tenant: tenantSlug, role: 'admin' });
-      const tenant = (await findTenantBySlug(pool, tenantSlug))!;
-      await setDrillTenant(pool, drill.id, { id: tenant.id, keys: { agent: agent.key, admin: admin.key } });
       await appendEvent(pool, drill.id, {
         kind: 'drill.started',
         message: `Drill ${scenario.name} started: tenant ${tenantSlug}, ${deps.config.drill.trafficPerSecond} requests/s of background traffic against ${deps.config.drill.targetUrl}.`,
@@ -549,6 +547,18 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     throw new Error(`more than 100 postmortem drafts named ${base}`);
   }
 
+  // The runner's own key for the background traffic, minted when the runner starts and held
+  // in its memory only: like every key, the key table keeps its hash, and no drill row holds
+  // it. The first mint creates the drill's tenant (with its sandbox). Every key of the tenant
+  // is revoked when the drill ends.
+  async function mintTrafficKey(drill: Drill): Promise<{ drill: Drill; agentKey: string }> {
+    const agent = await deps.auth.createKey({ tenant: drill.tenantSlug, role: 'agent' });
+    const tenant = await findTenantBySlug(pool, drill.tenantSlug);
+    if (!tenant) throw new Error(`the drill tenant ${drill.tenantSlug} was not created`);
+    if (drill.tenantId !== tenant.id) await setDrillTenant(pool, drill.id, tenant.id);
+    return { drill: { ...drill, tenantId: tenant.id }, agentKey: agent.key };
+  }
+
   // The timeline as the drill's processes see it, for the runner.
   const timelineOf = (drillId: string): Promise<TimelineEntry[]> => listEvents(pool, drillId);
 
@@ -560,6 +570,7 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     stop,
     recordWrongActions,
     observeMitigation,
+    mintTrafficKey,
     contextOf,
     scenarioOf,
     summary,
