@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runnerLogPath } from '../../src/cli/drill-process.ts';
 import { createAuthService } from '../../src/modules/auth/auth.service.ts';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
+import { drillCliEnv } from '../helpers/drill-harness.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
 import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
 
 // The drill tool end to end, as a learner uses it: a real `node src/main.ts all`, the CLI as
 // separate processes, the drill runner detached from them, and the shipped rules evaluated
-// locally over the service's /metrics. ALERT_RULE_TIME_SCALE=120 turns the rules' [5m] into
-// 2.5 s, [1h] into 30 s and [6h] into 3 min, so the fast burns fire and resolve in minutes.
+// locally over the service's /metrics on a compressed clock (drillCliEnv).
 
 const LISTENING = /^(?!.*"component":"moderation").*Server listening at (http:\/\/127\.0\.0\.1:\d+)/m;
 const ALERT = 'AirlockAvailabilityBudgetBurnFast';
@@ -66,15 +66,7 @@ describe('cli drill against a running service', { timeout: 400_000 }, () => {
     cliEnv = {
       ...env,
       LOG_LEVEL: 'warn',
-      DRILL_TARGET_URL: baseUrl,
-      DRILL_TRAFFIC_RPS: '4',
-      DRILL_POLL_INTERVAL_MS: '500',
-      DRILL_POSTMORTEM_DIR: postmortemDir,
-      ALERT_SCRAPE_TARGETS: `airlock-api=${baseUrl}/metrics`,
-      ALERT_SCRAPE_INTERVAL_MS: '1000',
-      ALERT_SCRAPE_TIMEOUT_MS: '1000',
-      ALERT_EVAL_INTERVAL_MS: '1000',
-      ALERT_RULE_TIME_SCALE: '120',
+      ...drillCliEnv(baseUrl, postmortemDir),
     };
   }, 90_000);
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
+import { drillCliEnv } from '../helpers/drill-harness.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
 import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
 
@@ -39,15 +40,7 @@ describe('cli drill retry-storm', { timeout: 300_000 }, () => {
       // Production's backoff, so the rollback means what it means in production.
       WORKER_BACKOFF_BASE_MS: '500',
       WORKER_BACKOFF_MAX_MS: '30000',
-      DRILL_TARGET_URL: base,
-      DRILL_TRAFFIC_RPS: '4',
-      DRILL_POLL_INTERVAL_MS: '500',
-      DRILL_POSTMORTEM_DIR: postmortemDir,
-      ALERT_SCRAPE_TARGETS: `airlock-api=${base}/metrics`,
-      ALERT_SCRAPE_INTERVAL_MS: '1000',
-      ALERT_SCRAPE_TIMEOUT_MS: '1000',
-      ALERT_EVAL_INTERVAL_MS: '1000',
-      ALERT_RULE_TIME_SCALE: '120',
+      ...drillCliEnv(base, postmortemDir),
     });
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     service = startChildService('all', env);

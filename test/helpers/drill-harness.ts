@@ -317,3 +317,21 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
 
 export const failing = (results: CheckResult[]): string[] =>
   results.filter((r) => !r.passed).map((r) => `${r.name}: ${r.detail}`);
+
+// The environment for `cli drill` against a service at targetUrl, on a compressed clock:
+// the runner's traffic, its polls and the local alert evaluation every second, and the
+// rules' ranges divided by 120 ([5m] is 2.5 s, [1h] 30 s, [6h] 3 min), so the fast burns
+// fire and resolve within minutes. The thresholds are untouched.
+export function drillCliEnv(targetUrl: string, postmortemDir: string): Record<string, string> {
+  return {
+    DRILL_TARGET_URL: targetUrl,
+    DRILL_TRAFFIC_RPS: '4',
+    DRILL_POLL_INTERVAL_MS: '500',
+    DRILL_POSTMORTEM_DIR: postmortemDir,
+    ALERT_SCRAPE_TARGETS: `airlock-api=${targetUrl}/metrics`,
+    ALERT_SCRAPE_INTERVAL_MS: '1000',
+    ALERT_SCRAPE_TIMEOUT_MS: '1000',
+    ALERT_EVAL_INTERVAL_MS: '1000',
+    ALERT_RULE_TIME_SCALE: '120',
+  };
+}
