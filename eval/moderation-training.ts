@@ -8,7 +8,6 @@
 
 import { createFeatureExtractor, featureVector } from '../src/modules/moderation/moderation-features.ts';
 import {
-  MODEL_CATEGORIES,
   MODEL_FORMAT,
   MODEL_HEADS,
   createModerationModel,
@@ -74,9 +73,15 @@ const shuffled = (count: number, random: () => number): Int32Array => {
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
-export function trainWeights(examples: readonly TrainingExample[], options: TrainingOptions): TrainedWeights {
+// `heads`: the "harmful" head and heads - 1 category heads. The moderation model has all
+// seven; the injection model (eval/train-injection.ts) has the first head alone.
+export function trainWeights(
+  examples: readonly TrainingExample[],
+  options: TrainingOptions,
+  heads: number = MODEL_HEADS.length,
+): TrainedWeights {
   const buckets = 2 ** options.bits;
-  const heads = MODEL_HEADS.length;
+  const categories = heads - 1;
   const weights = new Float32Array(heads * buckets);
   const squared = new Float32Array(heads * buckets);
   const biases = new Float64Array(heads);
@@ -116,16 +121,16 @@ export function trainWeights(examples: readonly TrainingExample[], options: Trai
       const scale = 1 / Math.sqrt(b.length);
       const p = sigmoid(logitOf(0, b, signs, scale));
       step(0, example.weight * (p - (example.harmful ? 1 : 0)), b, signs, scale);
-      if (!example.harmful || example.category < 0) continue;
+      if (!example.harmful || example.category < 0 || categories === 0) continue;
       // Softmax over the category heads, on harmful examples whose category is known.
       let max = -Infinity;
-      for (let c = 0; c < MODEL_CATEGORIES.length; c += 1) {
+      for (let c = 0; c < categories; c += 1) {
         logits[c] = logitOf(c + 1, b, signs, scale);
         max = Math.max(max, logits[c] as number);
       }
       let total = 0;
-      for (let c = 0; c < MODEL_CATEGORIES.length; c += 1) total += Math.exp((logits[c] as number) - max);
-      for (let c = 0; c < MODEL_CATEGORIES.length; c += 1) {
+      for (let c = 0; c < categories; c += 1) total += Math.exp((logits[c] as number) - max);
+      for (let c = 0; c < categories; c += 1) {
         const q = Math.exp((logits[c] as number) - max) / total;
         step(c + 1, example.weight * (q - (c === example.category ? 1 : 0)), b, signs, scale);
       }
@@ -139,7 +144,8 @@ export function quantise(trained: TrainedWeights): { bytes: Int8Array; scales: n
   const buckets = 2 ** trained.bits;
   const bytes = new Int8Array(trained.weights.length);
   const scales: number[] = [];
-  for (let h = 0; h < MODEL_HEADS.length; h += 1) {
+  const heads = trained.weights.length / buckets;
+  for (let h = 0; h < heads; h += 1) {
     let max = 0;
     for (let i = h * buckets; i < (h + 1) * buckets; i += 1)
       max = Math.max(max, Math.abs(trained.weights[i] as number));
@@ -153,10 +159,25 @@ export function quantise(trained: TrainedWeights): { bytes: Int8Array; scales: n
 }
 
 // Platt scaling: a and b of p = sigmoid(a * logit + b) that best fit the labels, by
-// Newton's method on the log loss. Logits of -Infinity (no features) are left out.
+// Newton's method on the log loss, a step halved while it would raise the loss (a full
+// Newton step can overshoot when the logits are large and the classes nearly apart).
+// Logits of -Infinity (no features) are left out.
 export function fitPlatt(logits: readonly number[], labels: readonly boolean[]): { a: number; b: number } {
+  const lossAt = (a: number, b: number): number => {
+    let loss = 0;
+    for (let i = 0; i < logits.length; i += 1) {
+      const x = logits[i] as number;
+      if (!Number.isFinite(x)) continue;
+      const z = a * x + b;
+      // log(1 + exp(-z)) for a positive, log(1 + exp(z)) for a negative, computed stably.
+      const m = labels[i] ? -z : z;
+      loss += m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m));
+    }
+    return loss;
+  };
   let a = 1;
   let b = 0;
+  let loss = lossAt(a, b);
   for (let iteration = 0; iteration < 50; iteration += 1) {
     let ga = 0;
     let gb = 0;
@@ -177,10 +198,18 @@ export function fitPlatt(logits: readonly number[], labels: readonly boolean[]):
     }
     const det = haa * hbb - hab * hab;
     if (Math.abs(det) < 1e-12) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
+    let da = (hbb * ga - hab * gb) / det;
+    let db = (haa * gb - hab * ga) / det;
+    let next = lossAt(a - da, b - db);
+    for (let halvings = 0; halvings < 30 && !(next <= loss); halvings += 1) {
+      da /= 2;
+      db /= 2;
+      next = lossAt(a - da, b - db);
+    }
+    if (!(next <= loss)) break;
     a -= da;
     b -= db;
+    loss = next;
     if (Math.abs(da) + Math.abs(db) < 1e-9) break;
   }
   return { a, b };
