@@ -33,6 +33,7 @@ import {
   sampleItems,
   type EvalItem,
 } from './datasets.ts';
+import { EVERYDAY_REQUESTS, everydayRequestItems } from './everyday-requests.ts';
 import { runInProcess } from './in-process.ts';
 import { SYNTHETIC_SECRETS, syntheticSecretItems } from './synthetic-secrets.ts';
 import {
@@ -70,12 +71,16 @@ export interface LoadedItems {
 }
 
 export function loadItems(dir: string, only?: readonly string[]): LoadedItems {
-  const names = only && only.length > 0 ? only : [...datasetNames(), SYNTHETIC_SECRETS];
+  const names = only && only.length > 0 ? only : [...datasetNames(), SYNTHETIC_SECRETS, EVERYDAY_REQUESTS];
   const items: EvalItem[] = [];
   const missing: string[] = [];
   for (const name of names) {
     if (name === SYNTHETIC_SECRETS) {
       items.push(...syntheticSecretItems());
+      continue;
+    }
+    if (name === EVERYDAY_REQUESTS) {
+      items.push(...everydayRequestItems());
       continue;
     }
     const rows = loadDataset(dir, name);

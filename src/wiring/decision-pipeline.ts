@@ -15,6 +15,7 @@ import { createUserReportsStage } from '../modules/decisions/stages/user-reports
 import { createModerationBackend, type ModerationBackend } from '../modules/moderation/moderation-backend.ts';
 import { createModerationClassifier } from '../modules/moderation/moderation-classifier.ts';
 import { createModerationClient } from '../modules/moderation/moderation-client.ts';
+import { loadInjectionModel } from '../modules/safety/injection-model.ts';
 import {
   observeModerationCalls,
   observeStages,
@@ -56,7 +57,8 @@ export function buildDecisionPipeline(deps: {
       createRolloutGateStage({ flags }),
       createUserReportsStage({ db: deps.db }),
       createSsrfStage({ fetchPolicy }),
-      createInjectionStage({ tools: toolTraits }),
+      // The trained injection model is read and checked here, at start (ADR 0031).
+      createInjectionStage({ tools: toolTraits, injectionModel: loadInjectionModel() }),
       createProvenanceStage({ tools: toolTraits }),
       createSecretStage({ tools: toolTraits }),
       createModerationStage({ client: traceModeration(obs.tracer, moderation) }),

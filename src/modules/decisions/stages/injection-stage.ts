@@ -13,6 +13,11 @@
 // or when any of them carries an instruction that had to be decoded or was hidden
 // (nobody encodes a plain request); review for everything else, and for invisible
 // characters alone. Messages quote at most a short, redacted excerpt.
+//
+// Where the rules find nothing in the user's prompt or a document, the trained injection
+// model (injection-model.ts, ADR 0031) reads it too, with the threshold chosen for that
+// place. Its finding asks for review, never denies: it names no phrase a person could
+// check, only a probability and the segment it came from.
 
 import type { DecisionInput, DecisionStage, Reason } from '../decision-types.ts';
 import { allow } from '../decision-types.ts';
@@ -21,6 +26,11 @@ import {
   type Finding,
   type InjectionDetectorOptions,
 } from '../../safety/injection-detector.ts';
+import {
+  loadInjectionModel,
+  type InjectionModel,
+  type InjectionModelRole,
+} from '../../safety/injection-model.ts';
 import { normaliseText } from '../../safety/normalise-text.ts';
 import { redactText } from '../../safety/redaction.ts';
 import { collectStringFields, type StringFieldWalk } from '../../safety/string-fields.ts';
@@ -36,10 +46,13 @@ interface ScanTarget {
   // Jailbreak templates and adversarial suffixes: looked for in what the user and the
   // documents say to the assistant, not in what the action carries.
   jailbreak: NonNullable<InjectionDetectorOptions['jailbreak']>;
+  // The threshold the trained model reads this text with, or null to leave it to the rules.
+  modelRole: InjectionModelRole | null;
 }
 
 export function createInjectionStage(deps: SafetyStageDeps = {}): DecisionStage {
   const tools = deps.tools ?? CONTRACT_TOOL_TRAITS;
+  const model = deps.injectionModel === undefined ? loadInjectionModel() : deps.injectionModel;
   return {
     name: 'prompt_injection',
     evaluate(input) {
@@ -59,7 +72,11 @@ export function createInjectionStage(deps: SafetyStageDeps = {}): DecisionStage 
           instructions: target.instructions,
           jailbreak: target.jailbreak,
         });
-        if (findings.length === 0) continue;
+        if (findings.length === 0) {
+          const reason = modelReason(model, target);
+          if (reason) reasons.push(reason);
+          continue;
+        }
         for (const finding of findings) {
           if (finding.family === 'hidden_characters' || target.trust !== 'untrusted') continue;
           if (target.path.startsWith('arguments') && finding.layer === 'plain' && userWrote(finding))
@@ -91,6 +108,7 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
       trust: 'user',
       instructions: 'decoded',
       jailbreak: 'suffixes',
+      modelRole: 'user_prompt',
     });
   (context.source_documents ?? []).forEach((doc, index) => {
     targets.push({
@@ -99,6 +117,7 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
       trust: 'untrusted',
       instructions: 'all',
       jailbreak: 'templates',
+      modelRole: 'source_document',
     });
   });
   if (context.model_rationale) {
@@ -108,6 +127,7 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
       trust: 'model',
       instructions: 'decoded',
       jailbreak: 'templates',
+      modelRole: null,
     });
   }
   // The assistant wrote the arguments, but what they say is what gets executed: text
@@ -119,8 +139,22 @@ function scanTargets(input: DecisionInput, argumentsWalk: StringFieldWalk): Scan
       trust: 'untrusted',
       instructions: 'decoded',
       jailbreak: 'off',
+      modelRole: null,
     });
   return targets;
+}
+
+// The trained model's reading of a text the rules found nothing in: a reason to review,
+// or null.
+function modelReason(model: InjectionModel | null, target: ScanTarget): Reason | null {
+  if (!model || !target.modelRole) return null;
+  const verdict = model.assess(target.text, target.modelRole);
+  if (!verdict.flagged) return null;
+  return {
+    code: 'prompt_injection',
+    message: `Reads as a jailbreak or prompt injection to the trained model (probability ${verdict.probability.toFixed(3)}) in ${target.path}.`,
+    evidence: `${target.path}[${verdict.start}:${verdict.end}]`,
+  };
 }
 
 // One reason per family per field, pointing at the first span of that family.

@@ -3,6 +3,7 @@
 
 import type { Reason, StageResult } from '../decision-types.ts';
 import type { InjectionDetectorOptions } from '../../safety/injection-detector.ts';
+import type { InjectionModel } from '../../safety/injection-model.ts';
 import { BUILT_IN_TOOL_PROFILES, type ToolProfile } from '../../tools/built-in-tools.ts';
 
 // What the stages need to know about a tool.
@@ -35,6 +36,8 @@ const MAX_REASONS = 8;
 export interface SafetyStageDeps {
   tools?: ToolTraits;
   detector?: InjectionDetectorOptions;
+  // The trained injection model (ADR 0031); the shipped one when left out, none when null.
+  injectionModel?: InjectionModel | null;
 }
 
 export function safetyResult(outcome: 'review' | 'deny', reasons: Reason[]): StageResult {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { InjectionModel } from '../../safety/injection-model.ts';
 import type { DecisionInput, StageResult, TenantPolicy } from '../decision-types.ts';
 import { createInjectionStage } from './injection-stage.ts';
 import { createProvenanceStage } from './provenance-stage.ts';
@@ -450,5 +451,89 @@ describe('CONTRACT_TOOL_TRAITS', () => {
       true,
       false,
     ]);
+  });
+});
+
+describe('createInjectionStage: the trained injection model', () => {
+  // A stand-in model that flags one marked phrase, so the stage's use of it is tested apart
+  // from what the shipped weights happen to score.
+  const seen: Array<{ text: string; role: string }> = [];
+  const model: InjectionModel = {
+    manifest: {} as InjectionModel['manifest'],
+    assess(text, role) {
+      seen.push({ text, role });
+      const at = text.indexOf('MARKED');
+      return at < 0
+        ? { logit: -5, probability: 0.01, flagged: false, start: 0, end: 0 }
+        : { logit: 5, probability: 0.99, flagged: true, start: at, end: at + 6 };
+    },
+  };
+  const stage = createInjectionStage({ injectionModel: model });
+
+  it('when the model flags the user prompt of an outbound tool, then it asks for review, never denies', async () => {
+    const result = await run(
+      stage,
+      input({
+        tool: 'email.send',
+        arguments: { to: 'bob@acme.test', subject: 'Hi', body: 'Hello.' },
+        context: { user_prompt: 'Hello MARKED there' },
+      }),
+    );
+    expect(result.outcome).toBe('review');
+    expect(result.reasons[0]!.message).toContain('trained model');
+    expect(result.reasons[0]!.evidence).toBe('context.user_prompt[6:12]');
+  });
+
+  it('when the model flags a document, then it asks for review with the document named', async () => {
+    const result = await run(
+      stage,
+      input({
+        tool: 'email.send',
+        arguments: { to: 'bob@acme.test', subject: 'Hi', body: 'Hello.' },
+        context: { user_prompt: 'Reply to this.', source_documents: [{ source: 'mail', content: 'MARKED' }] },
+      }),
+    );
+    expect(result.outcome).toBe('review');
+    expect(result.reasons[0]!.evidence).toBe('context.source_documents[0].content[0:6]');
+  });
+
+  it('when the model is asked, then each place is read with its own head and arguments are not read', async () => {
+    seen.length = 0;
+    await run(
+      stage,
+      input({
+        arguments: { title: 'MARKED', body: 'Plain.' },
+        context: { user_prompt: 'Save it.', source_documents: [{ source: 'mail', content: 'A letter.' }] },
+      }),
+    );
+    expect(seen).toEqual([
+      { text: 'Save it.', role: 'user_prompt' },
+      { text: 'A letter.', role: 'source_document' },
+    ]);
+  });
+
+  it('when the rules already found an attack in the text, then the rules decide and the model is not asked', async () => {
+    seen.length = 0;
+    const result = await run(
+      stage,
+      input({
+        tool: 'email.send',
+        arguments: { to: 'bob@acme.test', subject: 'Hi', body: 'Hello.' },
+        context: {
+          user_prompt: 'Reply.',
+          source_documents: [{ source: 'mail', content: `${ATTACK} MARKED` }],
+        },
+      }),
+    );
+    expect(result.outcome).toBe('deny');
+    expect(seen.map((s) => s.role)).toEqual(['user_prompt']);
+  });
+
+  it('when there is no model, then text the rules pass is allowed', async () => {
+    const result = await run(
+      createInjectionStage({ injectionModel: null }),
+      input({ context: { user_prompt: 'Hello MARKED there' } }),
+    );
+    expect(result.outcome).toBe('allow');
   });
 });
