@@ -11,6 +11,8 @@
 // the same proposal: its text (the prompt and every argument string, as the moderation
 // stage sends it) is classified by the lexicon alone and by the lexicon with the trained
 // model (ADR 0030), in the same loop, so the model's cost is read beside the stages'.
+// Likewise the three stages run once more without the trained injection model (ADR 0031),
+// so its share of the stages' time is read from the same run.
 
 import type { DecisionInput, DecisionStage } from '../src/modules/decisions/decision-types.ts';
 import { createInjectionStage } from '../src/modules/decisions/stages/injection-stage.ts';
@@ -90,6 +92,11 @@ const proposal: DecisionInput = {
 };
 
 const stages: DecisionStage[] = [createInjectionStage(), createProvenanceStage(), createSecretStage()];
+const stagesWithoutModel: DecisionStage[] = [
+  createInjectionStage({ injectionModel: null }),
+  createProvenanceStage(),
+  createSecretStage(),
+];
 const lexiconOnly = createModerationClassifier({ model: null });
 const withModel = createModerationClassifier();
 const textToModerate = moderationText(proposal);
@@ -97,8 +104,8 @@ const textToModerate = moderationText(proposal);
 // Returns each stage's outcome, so the report shows what was being measured. (This reply
 // is reviewed by provenance: the recipient's address comes from Priya's email, not from
 // the prompt, which is the contract's rule working as intended.)
-function runStages(): string[] {
-  return stages.map((stage) => {
+function runStages(pipeline: readonly DecisionStage[] = stages): string[] {
+  return pipeline.map((stage) => {
     const result = stage.evaluate(proposal);
     if (result instanceof Promise)
       throw new Error('the safety stages are synchronous; this benchmark assumes so');
@@ -123,11 +130,13 @@ function summarise(samples: number[]): { p50_ms: number; p99_ms: number; mean_ms
 function main(): void {
   for (let i = 0; i < WARM_UP; i++) {
     runStages();
+    runStages(stagesWithoutModel);
     JSON.stringify(proposal);
     lexiconOnly.classify(textToModerate);
     withModel.classify(textToModerate);
   }
   const stageSamples: number[] = [];
+  const noModelSamples: number[] = [];
   const baselineSamples: number[] = [];
   const lexiconSamples: number[] = [];
   const modelSamples: number[] = [];
@@ -136,6 +145,9 @@ function main(): void {
     let started = performance.now();
     runStages();
     stageSamples.push(performance.now() - started);
+    started = performance.now();
+    runStages(stagesWithoutModel);
+    noModelSamples.push(performance.now() - started);
     started = performance.now();
     sink += JSON.stringify(proposal).length;
     baselineSamples.push(performance.now() - started);
@@ -158,6 +170,7 @@ function main(): void {
         proposal_bytes: Buffer.byteLength(JSON.stringify(proposal)),
         outcomes: runStages(),
         stages: stagesSummary,
+        stages_without_injection_model: summarise(noModelSamples),
         baseline_json_stringify: baseline,
         ratio_p50: Math.round((stagesSummary.p50_ms / Math.max(baseline.p50_ms, 0.001)) * 10) / 10,
         moderation_text_bytes: Buffer.byteLength(textToModerate),
