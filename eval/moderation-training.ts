@@ -215,6 +215,40 @@ export function fitPlatt(logits: readonly number[], labels: readonly boolean[]):
   return { a, b };
 }
 
+/** A calibrated probability; a logit of -Infinity (no features) is 0. */
+export const calibrated = (logit: number, calibration: { a: number; b: number }): number =>
+  Number.isFinite(logit) ? sigmoid(calibration.a * logit + calibration.b) : 0;
+
+/**
+ * Every example's logit from a model that did not see its fold (the folds follow the eval
+ * split's group key, so variants of one row stay together). `trainAndScore` trains on what
+ * it is given, with the seed it is given, and returns the scorer of that model.
+ */
+export function outOfFoldLogits<E extends { fold: number }>(
+  examples: readonly E[],
+  folds: number,
+  seed: number,
+  trainAndScore: (training: E[], seed: number) => (example: E) => number,
+  progress: (line: string) => void = () => undefined,
+): number[] {
+  const logits = new Array<number>(examples.length).fill(-Infinity);
+  for (let fold = 0; fold < folds; fold += 1) {
+    const score = trainAndScore(
+      examples.filter((e) => e.fold !== fold),
+      seed + fold + 1,
+    );
+    examples.forEach((e, i) => {
+      if (e.fold === fold) logits[i] = score(e);
+    });
+    progress(`  fold ${fold + 1}/${folds} scored\n`);
+  }
+  return logits;
+}
+
+/** A share rounded to four places for a manifest's figures; null of nothing. */
+export const share = (count: number, of: number): number | null =>
+  of === 0 ? null : Math.round((count / of) * 10_000) / 10_000;
+
 // The manifest fields the loader needs, for weights that are not yet calibrated or
 // thresholded (the training script scores folds with them) or that are final.
 export function manifestFor(

@@ -46,8 +46,11 @@ import { DEFAULT_DATASETS_DIR, datasetFile, itemsOf, loadDataset, unitHash } fro
 import { EVERYDAY_REQUESTS, everydayRequestItems } from './everyday-requests.ts';
 import {
   DEFAULT_TRAINING,
+  calibrated,
   fitPlatt,
+  outOfFoldLogits,
   quantise,
+  share,
   thresholdFor,
   trainWeights,
   type TrainedWeights,
@@ -221,9 +224,6 @@ function rulesFlag(text: string, role: InjectionModelRole): boolean {
   ).some((f) => f.family !== 'hidden_characters');
 }
 
-const share = (count: number, of: number): number | null =>
-  of === 0 ? null : Math.round((count / of) * 10_000) / 10_000;
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -260,20 +260,17 @@ async function main(): Promise<void> {
       ),
     );
 
-  // Out-of-fold logits: every example scored by a head that did not see its group.
-  const logits = new Array<number>(examples.length).fill(-Infinity);
-  for (let fold = 0; fold < FOLDS; fold += 1) {
-    const model = uncalibrated(
-      trainHeads(
-        examples.filter((e) => e.fold !== fold),
-        options.seed + fold + 1,
-      ),
-    );
-    examples.forEach((e, i) => {
-      if (e.fold === fold) logits[i] = model.assess(e.text, e.role).logit;
-    });
-    process.stdout.write(`  fold ${fold + 1}/${FOLDS} scored\n`);
-  }
+  // Out-of-fold logits: every example scored by heads that did not see its group.
+  const logits = outOfFoldLogits(
+    examples,
+    FOLDS,
+    options.seed,
+    (training, seed) => {
+      const model = uncalibrated(trainHeads(training, seed));
+      return (e) => model.assess(e.text, e.role).logit;
+    },
+    (line) => process.stdout.write(line),
+  );
   // Per place: the calibration, then the threshold from that place's benign datasets.
   const probability = new Array<number>(examples.length).fill(0);
   const byRules = examples.map((e) => rulesFlag(e.text, e.role));
@@ -286,7 +283,7 @@ async function main(): Promise<void> {
     );
     for (const i of members) {
       const z = logits[i]!;
-      probability[i] = Number.isFinite(z) ? 1 / (1 + Math.exp(-(calibration.a * z + calibration.b))) : 0;
+      probability[i] = calibrated(z, calibration);
     }
     const limits: Array<{ scores: number[]; mayFlag: number }> = [];
     for (const dataset of new Set(examples.map((e) => e.dataset))) {

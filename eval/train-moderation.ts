@@ -33,9 +33,12 @@ import { MODEL_CATEGORIES, sha256Hex } from '../src/modules/moderation/moderatio
 import { DEFAULT_DATASETS_DIR, datasetFile, itemsOf, loadDataset, unitHash } from './datasets.ts';
 import {
   DEFAULT_TRAINING,
+  calibrated,
   fitPlatt,
   manifestFor,
+  outOfFoldLogits,
   quantise,
+  share,
   thresholdFor,
   trainWeights,
   uncalibratedModel,
@@ -138,9 +141,6 @@ interface DatasetFigures {
   combined_allowed: number | null;
 }
 
-const share = (count: number, of: number): number | null =>
-  of === 0 ? null : Math.round((count / of) * 10_000) / 10_000;
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -163,27 +163,21 @@ async function main(): Promise<void> {
     `train:moderation: ${examples.length} tuning examples (${examples.filter((e) => e.harmful).length} harmful)\n`,
   );
 
-  // Out-of-fold logits for every example.
-  const logits = new Array<number>(examples.length).fill(-Infinity);
-  for (let fold = 0; fold < FOLDS; fold += 1) {
-    const model = uncalibratedModel(
-      trainWeights(
-        examples.filter((e) => e.fold !== fold),
-        { ...options, seed: options.seed + fold + 1 },
-      ),
-    );
-    examples.forEach((e, i) => {
-      if (e.fold === fold) logits[i] = model.assess(e.text).logit;
-    });
-    process.stdout.write(`  fold ${fold + 1}/${FOLDS} scored\n`);
-  }
+  const logits = outOfFoldLogits(
+    examples,
+    FOLDS,
+    options.seed,
+    (training, seed) => {
+      const model = uncalibratedModel(trainWeights(training, { ...options, seed }));
+      return (e) => model.assess(e.text).logit;
+    },
+    (line) => process.stdout.write(line),
+  );
   const calibration = fitPlatt(
     logits,
     examples.map((e) => e.harmful),
   );
-  const probability = logits.map((z) =>
-    Number.isFinite(z) ? 1 / (1 + Math.exp(-(calibration.a * z + calibration.b))) : 0,
-  );
+  const probability = logits.map((z) => calibrated(z, calibration));
 
   if (values['oof-json']) {
     const rows = examples.map((e, i) => [
