@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '../../platform/errors.ts';
 import { FEATURE_VERSION } from '../moderation/moderation-features.ts';
 import {
   INJECTION_MODEL_FILE,
@@ -119,9 +118,9 @@ describe('loading the injection model', () => {
     expect(() => loadInjectionModel(manifestUrl)).toThrow(/model\.bin/);
   });
 
-  it('when the manifest is not JSON, then loading fails with an error of the service hierarchy', () => {
+  it('when the manifest is not JSON, then loading fails with a start-up error naming the file', () => {
     writeFileSync(path.join(dir, 'model.json'), '{"format": ');
-    expect(() => loadInjectionModel(manifestUrl)).toThrow(AppError);
+    expect(() => loadInjectionModel(manifestUrl)).toThrow(InjectionModelError);
     expect(() => loadInjectionModel(manifestUrl)).toThrow(/model\.json/);
   });
 

@@ -19,7 +19,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { Type, type Static } from 'typebox';
-import { AppError } from '../../platform/errors.ts';
 import { FEATURE_VERSION, createFeatureExtractor } from '../moderation/moderation-features.ts';
 import { segments, sha256Hex } from '../moderation/moderation-model.ts';
 import { findEncodedPayloads } from './encoded-payloads.ts';
@@ -74,10 +73,10 @@ export type InjectionModelHead = Static<typeof Head>;
 
 export const INJECTION_MODEL_FILE = new URL('../../../data/injection/model.json', import.meta.url);
 
-export class InjectionModelError extends AppError {
-  constructor(message: string) {
-    super('injection_model_invalid', 500, message);
-  }
+// A start-up failure (a corrupt or stale model file stops the process), never an answer to
+// a request; like ModerationModelError, it is not a problem document.
+export class InjectionModelError extends Error {
+  override name = 'InjectionModelError';
 }
 
 export interface InjectionVerdict {
