@@ -75,6 +75,15 @@ describe('drill pool-exhaustion', () => {
     const mitigatedAfterMs = Date.now() - mitigationStarted;
     expect(await drill.mitigationSeen(poolExhaustion)).toEqual(expect.any(String));
     await drill.waitForAlertResolved(poolExhaustion.alert, 60_000);
+
+    // The runbook's last step: roll the leaking build back. With the headroom in place (the
+    // runner records it as mitigation.observed), that is the fix, not a wrong action.
+    await drill.ctx.record('mitigation.observed', (await drill.mitigationSeen(poolExhaustion))!);
+    expect((await drill.cli('flags', 'set', 'chaos.pool-exhaustion', 'off', '--tenant', slug)).code).toBe(0);
+    expect(await poolExhaustion.wrongActions!(drill.ctx)).toEqual([]);
+    const rolledBack = await drill.verify(poolExhaustion);
+    expect(rolledBack.find((r) => r.name === 'build rolled back after the headroom')?.passed).toBe(true);
+    expect(failing(rolledBack)).toEqual([]);
     console.info(
       `pool-exhaustion: ${poolExhaustion.alert} fired ${(firedAfterMs / 1000).toFixed(1)} s after inject; mitigated ${(mitigatedAfterMs / 1000).toFixed(1)} s after the restart started`,
     );

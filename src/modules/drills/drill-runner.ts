@@ -90,12 +90,13 @@ export async function runDrill(
       const state = await beatRunner(deps.pool, drillId, { pid: deps.pid, traffic: traffic.stats() });
       if (state !== 'running' && state !== 'passed') break;
       await recordTransitions(ctx, await deps.alertSource.alerts().catch(() => null));
-      await deps.drills
-        .recordWrongActions(ctx, scenario)
-        .catch((err: unknown) => log.warn({ err }, 'could not assess wrong actions'));
+      // The mitigation first: a rollback after it is no wrong action.
       await deps.drills
         .observeMitigation(ctx, scenario, 'the drill runner')
         .catch((err: unknown) => log.warn({ err }, 'could not look for the mitigation'));
+      await deps.drills
+        .recordWrongActions(ctx, scenario)
+        .catch((err: unknown) => log.warn({ err }, 'could not assess wrong actions'));
       await sleep(deps.pollIntervalMs, signal);
     }
   } catch (err) {

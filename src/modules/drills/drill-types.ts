@@ -94,6 +94,12 @@ export interface DrillScenario {
    * entry the moment it happens (db-slow-queries) needs none.
    */
   mitigationObserved?(ctx: DrillContext): Promise<string | null>;
+  /**
+   * A chaos flag that stands for a bad build rather than the outside world: turning it off
+   * is the runbook's rollback once the mitigation has been observed, and a wrong action
+   * before (it would hide the fault instead of mitigating it).
+   */
+  readonly rollbackFlag?: string;
   /** Operator actions that made things worse or only hid the fault (e.g. turning the chaos flag off). */
   wrongActions?(ctx: DrillContext): Promise<string[]>;
   /** Restores a clean state. Idempotent; must work from a fresh process after the runner crashed. */

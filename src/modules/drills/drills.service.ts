@@ -286,8 +286,9 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     const drill = await activeDrill();
     const scenario = scenarioOf(drill.scenario);
     const ctx = contextOf(drill, new AbortController().signal);
-    await recordWrongActions(ctx, scenario);
+    // The mitigation first: a rollback after it is no wrong action.
     await observeMitigation(ctx, scenario, 'drill check');
+    await recordWrongActions(ctx, scenario);
     const checks: CheckResult[] = [await sliCheck()];
     const { alerts, error } = await currentAlerts();
     if (error) {
@@ -399,7 +400,11 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       if (!scenario) cleanupError = `this build has no scenario "${drill.scenario}" to clean up`;
       else if (drill.tenantId) {
         const ctx = contextOf(drill, AbortSignal.timeout(60_000));
-        // Before the flags are turned off below, which would look like a person's doing.
+        // Before the flags are turned off below, which would look like a person's doing; the
+        // mitigation first, since a rollback after it is no wrong action.
+        await observeMitigation(ctx, scenario, 'drill stop').catch((err: unknown) =>
+          deps.logger.warn({ err }, 'could not look for the mitigation'),
+        );
         await recordWrongActions(ctx, scenario).catch((err: unknown) =>
           deps.logger.warn({ err }, 'could not assess wrong actions'),
         );
@@ -476,12 +481,23 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       flagState.set(key, { on: e.data?.on === true, tenantId: (e.data?.tenant_id as string | null) ?? null });
     }
     const known = new Set(timeline.filter((e) => e.kind === 'wrong_action').map((e) => e.message));
+    // A scenario's bad build may be rolled back once its mitigation was seen, not before.
+    const mitigated = timeline.find((e) => e.kind.startsWith('mitigation.'));
+    const rollback = (flag: string, at?: Date): boolean =>
+      flag === scenario.rollbackFlag &&
+      mitigated !== undefined &&
+      (at === undefined || at.getTime() >= Date.parse(mitigated.at));
     // Each flag's wrong action once, however often it was flipped and whoever noticed it (the
     // scenario or the generic rules below): a flag's name starts its message.
     const reported = new Set([...known, ...found].map((message) => message.split(' ')[0]!));
     for (const [key, value] of flagState) {
       const name = key.split('|')[0]!;
-      if (value.on && !reported.has(name) && !(await ctx.isFlagOn(name, value.tenantId ?? undefined))) {
+      if (
+        value.on &&
+        !reported.has(name) &&
+        !rollback(name) &&
+        !(await ctx.isFlagOn(name, value.tenantId ?? undefined))
+      ) {
         reported.add(name);
         found.push(
           `${name} was turned off by hand: the flag injects the fault; the runbook's action is the mitigation.`,
@@ -493,7 +509,8 @@ export function createDrillsService(deps: DrillsServiceDeps) {
       if (
         change.flag.startsWith(CHAOS_PREFIX) &&
         change.actor !== DRILL_ACTOR &&
-        !reported.has(change.flag)
+        !reported.has(change.flag) &&
+        !rollback(change.flag, change.at)
       ) {
         reported.add(change.flag);
         found.push(`${change.flag} was changed by hand (${change.actor}).`);
