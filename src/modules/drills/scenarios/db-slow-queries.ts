@@ -27,7 +27,8 @@ export const dbSlowQueries: DrillScenario = {
   name: 'db-slow-queries',
   symptom: 'Proposals hang for seconds and then fail with 5xx; reads of existing actions still work.',
   alert: 'AirlockAvailabilityBudgetBurnFast',
-  fireWithinSeconds: 90,
+  // Measured with Prometheus at the shipped 15 s scrape and 30 s evaluation: 99 and 106 s.
+  fireWithinSeconds: 120,
   runbook: 'runbooks/AirlockAvailabilityBudgetBurnFast.md',
   mitigation:
     'Find the backend blocking the writes (pg_blocking_pids in pg_stat_activity) and end it with pg_terminate_backend.',
