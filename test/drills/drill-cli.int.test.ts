@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runnerLogPath } from '../../src/cli/drill-process.ts';
 import { createAuthService } from '../../src/modules/auth/auth.service.ts';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
-import { drillCliEnv } from '../helpers/drill-harness.ts';
+import { drillCliEnv, type CheckJson } from '../helpers/drill-harness.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
 import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
 
@@ -30,12 +30,6 @@ interface StatusJson {
   alerts: Array<{ name: string; state: string; runbook_url: string | null }>;
   alerts_error: string | null;
   detected: boolean;
-}
-interface CheckJson {
-  passed: boolean;
-  checks: Array<{ name: string; passed: boolean; detail: string }>;
-  score: Record<string, number | null> | null;
-  postmortem: string | null;
 }
 
 describe('cli drill against a running service', { timeout: 400_000 }, () => {

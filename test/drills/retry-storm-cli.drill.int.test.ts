@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildService, type ChildService } from '../helpers/child-service.ts';
-import { drillCliEnv } from '../helpers/drill-harness.ts';
+import { drillCliEnv, type CheckJson } from '../helpers/drill-harness.ts';
 import { runCli, singleJsonDocument, type CliRun } from '../helpers/run-cli.ts';
 import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-env.ts';
 
@@ -12,13 +12,6 @@ import { createTestDatabase, freePort, testEnv, waitFor } from '../helpers/test-
 // status, a check that fails before the mitigation, the runbook's commands, a check that
 // passes with a score, and stop. The other scenarios' tests drive the same scenario code
 // from the test process (test/helpers/drill-harness.ts), which is faster.
-
-interface CheckJson {
-  passed: boolean;
-  checks: Array<{ name: string; passed: boolean; detail: string }>;
-  score: Record<string, number | null> | null;
-  postmortem: string | null;
-}
 
 describe('cli drill retry-storm', { timeout: 300_000 }, () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

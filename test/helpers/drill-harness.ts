@@ -318,6 +318,14 @@ export function useDrillHarness(options: DrillHarnessOptions): DrillHarness {
 export const failing = (results: CheckResult[]): string[] =>
   results.filter((r) => !r.passed).map((r) => `${r.name}: ${r.detail}`);
 
+// What `cli drill check --json` prints (src/modules/drills/drills.service.ts CheckOutcome).
+export interface CheckJson {
+  passed: boolean;
+  checks: Array<{ name: string; passed: boolean; detail: string }>;
+  score: Record<string, number | null> | null;
+  postmortem: string | null;
+}
+
 // The environment for `cli drill` against a service at targetUrl, on a compressed clock:
 // the runner's traffic, its polls and the local alert evaluation every second, and the
 // rules' ranges divided by 120 ([5m] is 2.5 s, [1h] 30 s, [6h] 3 min), so the fast burns
