@@ -1,5 +1,5 @@
 import { MAX_IN_FLIGHT } from './drill-traffic.ts';
-import type { CheckResult, DrillScenario, TimelineEntry } from './drill-types.ts';
+import { isMitigation, type CheckResult, type DrillScenario, type TimelineEntry } from './drill-types.ts';
 import type { Drill, DrillScore } from './drills.repository.ts';
 
 export interface PostmortemInput {
@@ -24,7 +24,7 @@ export function renderPostmortem(input: PostmortemInput): string {
   const fired = timeline.filter((e) => e.kind === 'alert.firing');
   const expectedFired = fired.find((e) => e.data?.name === scenario.alert);
   const wrong = [...new Set(timeline.filter((e) => e.kind === 'wrong_action').map((e) => e.message))];
-  const mitigations = timeline.filter((e) => e.kind.startsWith('mitigation.'));
+  const mitigations = timeline.filter(isMitigation);
   const traffic = drill.traffic;
   const date = drill.startedAt.toISOString().slice(0, 10);
   const duration = end && fault ? seconds((Date.parse(end.at) - Date.parse(fault.at)) / 1000) : 'unknown';

@@ -1,4 +1,4 @@
-import type { TimelineEntry } from './drill-types.ts';
+import { isMitigation, type TimelineEntry } from './drill-types.ts';
 import type { DrillScore } from './drills.repository.ts';
 
 // The score, from the timeline alone, so the same numbers come out of `drill check`, `drill
@@ -18,7 +18,7 @@ export function scoreDrill(timeline: readonly TimelineEntry[], expectedAlert: st
   const firedAt = first((e) => e.kind === 'alert.firing' && e.data?.name === expectedAlert);
   const detectedAt = first((e) => e.kind === 'detected');
   const passedAt = first((e) => e.kind === 'check.passed');
-  const mitigatedAt = first((e) => e.kind.startsWith('mitigation.')) ?? passedAt;
+  const mitigatedAt = first(isMitigation) ?? passedAt;
   const since = (at: number | undefined): number | null =>
     at === undefined || faultAt === undefined ? null : Math.max(0, Math.round((at - faultAt) / 1000));
   return {

@@ -38,6 +38,10 @@ export interface TimelineEntry {
   data?: Record<string, unknown>;
 }
 
+/** A mitigation entry: mitigation.observed, or a scenario's own (mitigation.blocker_terminated). */
+export const isMitigation = (entry: Pick<TimelineEntry, 'kind'>): boolean =>
+  entry.kind.startsWith('mitigation.');
+
 /** What a scenario's fault and checks may touch. Built by the drill tool for each call. */
 export interface DrillContext {
   readonly drillId: string;

@@ -13,13 +13,14 @@ import { SLI_WINDOW, sliName, withinObjective, type SliReading } from '../alerts
 import { recordTransitions } from './drill-alerts.ts';
 import { renderPostmortem } from './drill-postmortem.ts';
 import { scoreDrill } from './drill-score.ts';
-import type {
-  AlertSource,
-  CheckResult,
-  DrillContext,
-  DrillScenario,
-  FiringAlert,
-  TimelineEntry,
+import {
+  isMitigation,
+  type AlertSource,
+  type CheckResult,
+  type DrillContext,
+  type DrillScenario,
+  type FiringAlert,
+  type TimelineEntry,
 } from './drill-types.ts';
 import {
   appendEvent,
@@ -376,7 +377,7 @@ export function createDrillsService(deps: DrillsServiceDeps) {
   async function observeMitigation(ctx: DrillContext, scenario: DrillScenario, by: string): Promise<void> {
     if (!scenario.mitigationObserved) return;
     const timeline = await ctx.timeline();
-    if (timeline.some((e) => e.kind.startsWith('mitigation.'))) return;
+    if (timeline.some(isMitigation)) return;
     const seen = await scenario.mitigationObserved(ctx);
     if (seen) await ctx.record('mitigation.observed', seen, { observed_by: by });
   }
@@ -482,7 +483,7 @@ export function createDrillsService(deps: DrillsServiceDeps) {
     }
     const known = new Set(timeline.filter((e) => e.kind === 'wrong_action').map((e) => e.message));
     // A scenario's bad build may be rolled back once its mitigation was seen, not before.
-    const mitigated = timeline.find((e) => e.kind.startsWith('mitigation.'));
+    const mitigated = timeline.find(isMitigation);
     const rollback = (flag: string, at?: Date): boolean =>
       flag === scenario.rollbackFlag &&
       mitigated !== undefined &&

@@ -1,5 +1,5 @@
 import { LEAKED_QUERY } from '../faults.ts';
-import type { CheckResult, DrillContext, DrillScenario } from '../drill-types.ts';
+import { isMitigation, type CheckResult, type DrillContext, type DrillScenario } from '../drill-types.ts';
 import {
   chaosSwitchedOff,
   faultStillInPlace,
@@ -42,7 +42,7 @@ async function poolSample(ctx: DrillContext): Promise<PoolSample> {
 }
 
 const mitigationSeen = async (ctx: DrillContext): Promise<boolean> =>
-  (await ctx.timeline()).some((e) => e.kind.startsWith('mitigation.'));
+  (await ctx.timeline()).some(isMitigation);
 
 export async function leakedSessions(ctx: DrillContext): Promise<number[]> {
   const { rows } = await ctx.pool.query<{ pid: number }>(
