@@ -245,6 +245,55 @@ export function outOfFoldLogits<E extends { fold: number }>(
   return logits;
 }
 
+/** Per group, how many positive and benign examples the model, the rules and either flag. */
+export interface FlagCounts {
+  positives: number;
+  positivesByModel: number;
+  positivesByRules: number;
+  positivesByEither: number;
+  benign: number;
+  benignByModel: number;
+  benignByRules: number;
+  benignByEither: number;
+}
+
+export function countFlags<E extends { harmful: boolean }>(
+  examples: readonly E[],
+  groupOf: (example: E) => string,
+  byModel: (example: E, index: number) => boolean,
+  byRules: (example: E, index: number) => boolean,
+): Map<string, FlagCounts> {
+  const counts = new Map<string, FlagCounts>();
+  examples.forEach((e, i) => {
+    const group = groupOf(e);
+    const c = counts.get(group) ?? {
+      positives: 0,
+      positivesByModel: 0,
+      positivesByRules: 0,
+      positivesByEither: 0,
+      benign: 0,
+      benignByModel: 0,
+      benignByRules: 0,
+      benignByEither: 0,
+    };
+    const model = byModel(e, i);
+    const rules = byRules(e, i);
+    if (e.harmful) {
+      c.positives += 1;
+      c.positivesByModel += model ? 1 : 0;
+      c.positivesByRules += rules ? 1 : 0;
+      c.positivesByEither += model || rules ? 1 : 0;
+    } else {
+      c.benign += 1;
+      c.benignByModel += model ? 1 : 0;
+      c.benignByRules += rules ? 1 : 0;
+      c.benignByEither += model || rules ? 1 : 0;
+    }
+    counts.set(group, c);
+  });
+  return counts;
+}
+
 /** A share rounded to four places for a manifest's figures; null of nothing. */
 export const share = (count: number, of: number): number | null =>
   of === 0 ? null : Math.round((count / of) * 10_000) / 10_000;

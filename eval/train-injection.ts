@@ -47,6 +47,7 @@ import { EVERYDAY_REQUESTS, everydayRequestItems } from './everyday-requests.ts'
 import {
   DEFAULT_TRAINING,
   calibrated,
+  countFlags,
   fitPlatt,
   outOfFoldLogits,
   quantise,
@@ -307,38 +308,23 @@ async function main(): Promise<void> {
   ) as Record<InjectionModelRole, number>;
 
   // Figures per (dataset, place): the model alone (out of fold), the rules alone, both.
-  const tally = new Map<string, number[]>();
-  examples.forEach((e, i) => {
-    const byModel = probability[i]! >= thresholds[e.role];
-    const t = tally.get(`${e.dataset}|${e.role}`) ?? new Array<number>(8).fill(0);
-    const base = e.harmful ? 0 : 4;
-    t[base] = t[base]! + 1;
-    if (byModel) t[base + 1] = t[base + 1]! + 1;
-    if (byRules[i]) t[base + 2] = t[base + 2]! + 1;
-    if (byModel || byRules[i]) t[base + 3] = t[base + 3]! + 1;
-    tally.set(`${e.dataset}|${e.role}`, t);
-  });
   const figures: Record<string, Record<string, number | null>> = {};
-  for (const [key, t] of tally) {
-    const [a, am, ar, ac, b, bm, br, bc] = t as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+  const counts = countFlags(
+    examples,
+    (e) => `${e.dataset}|${e.role}`,
+    (e, i) => probability[i]! >= thresholds[e.role],
+    (_, i) => byRules[i]!,
+  );
+  for (const [key, c] of counts) {
     figures[key] = {
-      attacks: a,
-      benign: b,
-      model_caught: share(am, a),
-      rules_caught: share(ar, a),
-      combined_caught: share(ac, a),
-      model_allowed: share(b - bm, b),
-      rules_allowed: share(b - br, b),
-      combined_allowed: share(b - bc, b),
+      attacks: c.positives,
+      benign: c.benign,
+      model_caught: share(c.positivesByModel, c.positives),
+      rules_caught: share(c.positivesByRules, c.positives),
+      combined_caught: share(c.positivesByEither, c.positives),
+      model_allowed: share(c.benign - c.benignByModel, c.benign),
+      rules_allowed: share(c.benign - c.benignByRules, c.benign),
+      combined_allowed: share(c.benign - c.benignByEither, c.benign),
     };
   }
 

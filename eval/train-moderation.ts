@@ -34,6 +34,7 @@ import { DEFAULT_DATASETS_DIR, datasetFile, itemsOf, loadDataset, unitHash } fro
 import {
   DEFAULT_TRAINING,
   calibrated,
+  countFlags,
   fitPlatt,
   manifestFor,
   outOfFoldLogits,
@@ -211,41 +212,22 @@ async function main(): Promise<void> {
 
   // Figures per dataset: the model alone (out of fold), the lexicon alone, both.
   const figures: Record<string, DatasetFigures> = {};
-  const tally = new Map<string, number[]>();
-  examples.forEach((e, i) => {
-    const byModel = probability[i]! >= threshold;
-    const lexiconFlagged = byLexicon[i]!;
-    const t = tally.get(e.dataset) ?? new Array<number>(8).fill(0);
-    const base = e.harmful ? 0 : 4;
-    const count = (at: number, yes: boolean) => {
-      if (yes) t[at] = (t[at] ?? 0) + 1;
-    };
-    count(base, true);
-    count(base + 1, byModel);
-    count(base + 2, lexiconFlagged);
-    count(base + 3, byModel || lexiconFlagged);
-    tally.set(e.dataset, t);
-  });
-  for (const [dataset, t] of tally) {
-    const [h, hm, hl, hc, b, bm, bl, bc] = t as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+  const counts = countFlags(
+    examples,
+    (e) => e.dataset,
+    (_, i) => probability[i]! >= threshold,
+    (_, i) => byLexicon[i]!,
+  );
+  for (const [dataset, c] of counts) {
     figures[dataset] = {
-      harmful: h,
-      benign: b,
-      model_caught: share(hm, h),
-      lexicon_caught: share(hl, h),
-      combined_caught: share(hc, h),
-      model_allowed: share(b - bm, b),
-      lexicon_allowed: share(b - bl, b),
-      combined_allowed: share(b - bc, b),
+      harmful: c.positives,
+      benign: c.benign,
+      model_caught: share(c.positivesByModel, c.positives),
+      lexicon_caught: share(c.positivesByRules, c.positives),
+      combined_caught: share(c.positivesByEither, c.positives),
+      model_allowed: share(c.benign - c.benignByModel, c.benign),
+      lexicon_allowed: share(c.benign - c.benignByRules, c.benign),
+      combined_allowed: share(c.benign - c.benignByEither, c.benign),
     };
   }
 
